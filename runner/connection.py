@@ -74,7 +74,11 @@ def explain_connection_error(info: ConnectionInfo, error: Exception) -> str:
         return f"user {info.user!r} does not exist at {where}"
     if "could not translate host name" in lowered:
         return f"unknown host {info.host!r} (check PGHOST)"
-    if "connection refused" in lowered or "timeout expired" in lowered or "could not connect" in lowered:
+    if (
+        "connection refused" in lowered
+        or "timeout expired" in lowered
+        or "could not connect" in lowered
+    ):
         return f"database unreachable at {where}: no PostgreSQL server answers there"
     first_line = text.splitlines()[0] if text else type(error).__name__
     return f"cannot connect to {where}: {first_line}"

@@ -165,7 +165,9 @@ def physical_name(object_name: str, prefix: str) -> str:
     return prefix + _strip_prefix(object_name)
 
 
-def create_table_statements(table: Table, schema: str, prefix: str = DEFAULT_PREFIX) -> list[sql.Composed]:
+def create_table_statements(
+    table: Table, schema: str, prefix: str = DEFAULT_PREFIX
+) -> list[sql.Composed]:
     """``CREATE TABLE`` and ``CREATE INDEX`` statements, as Moodle's installer writes them."""
     validate_identifier(schema, "schema")
     validate_prefix(prefix)
@@ -187,7 +189,9 @@ def create_table_statements(table: Table, schema: str, prefix: str = DEFAULT_PRE
         )
     )
     statements = [
-        sql.SQL("CREATE TABLE {} (\n    {}\n)").format(qualified, sql.SQL(",\n    ").join(column_sql))
+        sql.SQL("CREATE TABLE {} (\n    {}\n)").format(
+            qualified, sql.SQL(",\n    ").join(column_sql)
+        )
     ]
     for index in table.indexes:
         fields = sql.SQL(", ").join(sql.Identifier(field) for field in index.fields)
@@ -204,7 +208,9 @@ def create_table_statements(table: Table, schema: str, prefix: str = DEFAULT_PRE
     return statements
 
 
-def table_index_statements(table: Table, schema: str, prefix: str = DEFAULT_PREFIX) -> list[sql.Composed]:
+def table_index_statements(
+    table: Table, schema: str, prefix: str = DEFAULT_PREFIX
+) -> list[sql.Composed]:
     """Only the index statements, for loaders that build indexes after a bulk COPY."""
     return create_table_statements(table, schema, prefix)[1:]
 

@@ -53,9 +53,7 @@ def test_created_schema_matches_moodle_facts(empty_database, schema: str, prefix
             (schema,),
         )
         actual = {(row[0], row[1]): (row[2], row[3]) for row in cursor.fetchall()}
-        cursor.execute(
-            "select indexname from pg_indexes where schemaname = %s", (schema,)
-        )
+        cursor.execute("select indexname from pg_indexes where schemaname = %s", (schema,))
         index_names = {row[0] for row in cursor.fetchall()}
     expected = {
         (prefix + row["table"][4:], row["column"]): (
@@ -65,7 +63,9 @@ def test_created_schema_matches_moodle_facts(empty_database, schema: str, prefix
         for row in _facts("schema_columns_postgres_derived.csv")
     }
     assert actual == expected
-    physical = {prefix + row["pg_object_name"][4:] for row in _facts("schema_pg_physical_names_derived.csv")}
+    physical = {
+        prefix + row["pg_object_name"][4:] for row in _facts("schema_pg_physical_names_derived.csv")
+    }
     assert index_names == physical
     assert missing_tables(connection, schema, prefix) == []
     connection.close()

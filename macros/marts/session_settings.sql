@@ -1,0 +1,44 @@
+{#
+    The sessionisation settings, read from project vars and checked once here so a
+    mistyped var fails the compile with one clear message instead of odd SQL.
+#}
+
+{% macro login_action_list() -%}
+    {%- set actions = var('login_actions') -%}
+    {%- if actions is string or actions is not iterable or actions | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var login_actions must be a non-empty list of Moodle log actions, got: "
+            ~ actions) }}
+    {%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for action in actions -%}
+        {#- Doubling quotes keeps a stray quote in a var from breaking out of the literal. -#}
+        {%- do quoted.append("'" ~ (action | string | replace("'", "''")) ~ "'") -%}
+    {%- endfor -%}
+    {{ quoted | join(', ') }}
+{%- endmacro %}
+
+
+{% macro session_cap_seconds() -%}
+    {%- set hours = var('session_cap_hours') -%}
+    {%- if hours is not number or hours <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var session_cap_hours must be a positive number of hours, got: " ~ hours) }}
+    {%- endif -%}
+    {{ (hours * 3600) | round | int }}
+{%- endmacro %}
+
+
+{#- Returns the idle timeout in seconds, or none when the var is null (timeout off). -#}
+{% macro session_idle_timeout_seconds() -%}
+    {%- set minutes = var('session_idle_timeout_minutes', none) -%}
+    {%- if minutes is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if minutes is not number or minutes <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var session_idle_timeout_minutes must be a positive number of minutes or null, got: "
+            ~ minutes) }}
+    {%- endif -%}
+    {{ return((minutes * 60) | round | int) }}
+{%- endmacro %}

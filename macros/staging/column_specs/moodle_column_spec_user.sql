@@ -1,0 +1,35 @@
+{# Columns of Moodle's user that its staging model reads, and their types. #}
+{% macro moodle_column_spec_user() -%}
+    {{ return([
+        ('id', dbt.type_bigint()),
+        ('auth', dbt.type_string()),
+        ('confirmed', dbt.type_int()),
+        ('policyagreed', dbt.type_int()),
+        ('deleted', dbt.type_int()),
+        ('suspended', dbt.type_int()),
+        ('mnethostid', dbt.type_bigint()),
+        ('username', dbt.type_string(), 'personal'),
+        ('idnumber', dbt.type_string(), 'personal'),
+        ('firstname', dbt.type_string(), 'personal'),
+        ('lastname', dbt.type_string(), 'personal'),
+        ('email', dbt.type_string(), 'personal'),
+        ('phone1', dbt.type_string(), 'personal'),
+        ('phone2', dbt.type_string(), 'personal'),
+        ('institution', dbt.type_string(), 'personal'),
+        ('department', dbt.type_string(), 'personal'),
+        ('address', dbt.type_string(), 'personal'),
+        ('city', dbt.type_string(), 'personal'),
+        ('country', dbt.type_string(), 'personal'),
+        ('lang', dbt.type_string()),
+        ('calendartype', dbt.type_string()),
+        ('timezone', dbt.type_string()),
+        ('firstaccess', dbt.type_bigint()),
+        ('lastaccess', dbt.type_bigint()),
+        ('lastlogin', dbt.type_bigint()),
+        ('currentlogin', dbt.type_bigint()),
+        ('lastip', dbt.type_string(), 'personal'),
+        ('description', dbt.type_string(), 'personal'),
+        ('timecreated', dbt.type_bigint()),
+        ('timemodified', dbt.type_bigint())
+    ]) }}
+{%- endmacro %}

@@ -1,0 +1,646 @@
+"""`moodle-analytics`: the command line around the dbt project.
+
+Each command validates its options, hands off to a small module and reports: progress and
+messages on stderr, results on stdout (a JSON document with --json), exit code 0 on success
+and 1 on failure with a one-line cause first. Users' mistakes never show a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from runner import __version__
+from runner import cli_output as ui
+from runner.connection import ConnectionError_, ConnectionInfo
+from runner.paths import EXPORTS_DIR
+from runner.user_errors import UserError
+
+app = typer.Typer(
+    name="moodle-analytics",
+    help="Turn a Moodle database into a tested, documented analytics warehouse (dbt + PostgreSQL).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    # Locals may hold connection settings: never print them in a traceback.
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(
+    help="The embedded PostgreSQL server and connection details.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print a machine-readable summary on stdout; progress goes to stderr."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+SchemaOption = Annotated[
+    str, typer.Option("--schema", help="Schema holding the Moodle tables.", show_default=True)
+]
+PrefixOption = Annotated[
+    str, typer.Option("--prefix", help="Moodle's table prefix.", show_default=True)
+]
+
+
+class UrlFormat(StrEnum):
+    env = "env"
+    url = "url"
+    json = "json"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"moodle-analytics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Turn a Moodle database into a tested, documented analytics warehouse.
+
+    The database comes from the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
+    PGDATABASE); when none is set, from the embedded PostgreSQL the runner manages.
+    """
+
+
+@contextmanager
+def _user_errors(output: ui.Output) -> Iterator[None]:
+    """Turn users' mistakes into a one-line message and exit code 1."""
+    try:
+        yield
+    except UserError as error:
+        output.error(error.message, error.details)
+        raise typer.Exit(1) from None
+    except ConnectionError_ as error:
+        output.error(str(error))
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _validated(check: Callable[[], object]) -> None:
+    """Run a validator that raises ValueError and report its message as a user error."""
+    try:
+        check()
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _connection() -> ConnectionInfo:
+    """The configured database (PG* variables) or the embedded server, created if needed."""
+    from runner.database import check_reachable, ensure_database, resolve_connection
+
+    info = resolve_connection()
+    ensure_database(info)
+    check_reachable(info)
+    return info
+
+
+def _existing_connection() -> ConnectionInfo:
+    """Like _connection, for commands that read: the database must exist already."""
+    from runner.database import check_reachable, resolve_connection
+
+    info = resolve_connection()
+    check_reachable(info)
+    return info
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+class _DemoConsole:
+    def __init__(self, output: ui.Output) -> None:
+        self.output = output
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.output.info(f"[bold]→ {name}[/]")
+        started = time.monotonic()
+        yield
+        self.output.info(f"  {name} done in {time.monotonic() - started:.1f} s")
+
+    def rows_progress(self, label: str):
+        return ui.rows_progress(self.output, label)
+
+    def dbt_progress(self, label: str):
+        return ui.dbt_progress(self.output, label, node_lines=label == "dbt build")
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=100.0, help="Size of the generated Moodle site (1 = ~417k log rows)."
+        ),
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated data.")] = 2019,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the exports; the docs go to OUT/docs.")
+    ] = EXPORTS_DIR,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Everything on a fresh machine: database, Moodle data, dbt build, exports, docs, summary.
+
+    Uses the database the PG* variables name, else starts the embedded PostgreSQL. Generates
+    the Moodle tables only when they are missing (existing ones are reused).
+    """
+    from runner.demo import run_demo
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        report = run_demo(_DemoConsole(output), scale=scale, seed=seed, out_dir=out)
+        if report.build is not None and not report.build.success:
+            cause, details = ui.report_dbt_failure(output, report.build)
+            raise UserError(cause, details)
+        if json_output:
+            output.emit_json(report.as_dict())
+            return
+        output.result(_demo_summary(report))
+
+
+def _demo_summary(report) -> Table:
+    info = report.connection
+    marts = Table(title="Marts (schema mart)", show_header=True)
+    marts.add_column("table")
+    marts.add_column("rows", justify="right")
+    for mart in report.marts:
+        marts.add_row(mart.name, f"{mart.rows:,}")
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("Marts", marts)
+    tableau = (
+        f"server {info.host}  port {info.port}  database {info.dbname}  "
+        f"user {info.user}  schema mart"
+        + ("  (password: the one in PGPASSWORD)" if info.password else "")
+    )
+    grid.add_row("Tableau", escape(tableau))
+    grid.add_row(
+        "Exports", f"{report.export.out_dir} ({len(report.export.files)} files, manifest.json)"
+    )
+    grid.add_row("Docs", f"{report.docs.path} (open it in a browser; no server needed)")
+    data = "generated" if report.generated else "reused existing Moodle tables"
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps)
+    grid.add_row("Data", data)
+    grid.add_row("Timing", steps)
+    return grid
+
+
+# --- build -------------------------------------------------------------------------------
+
+
+@app.command()
+def build(
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select", "-s", help="dbt node selection; repeat it or quote several: -s 'a b'."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="dbt nodes to leave out (repeatable).")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
+    vars_text: Annotated[
+        str | None,
+        typer.Option(
+            "--vars",
+            help="Project vars as YAML or JSON, e.g. '{session_cap_hours: 2}'. "
+            "Only vars declared in dbt_project.yml are accepted.",
+        ),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", help="dbt target of the profile.")
+    ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Show dbt's own log lines instead of a progress bar."),
+    ] = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Run `dbt build` (models, seeds and tests) against the database, one build at a time.
+
+    Shows progress node by node; on failure names each failed model or test with dbt's own
+    message and exits 1. A second build started against the same database is refused.
+    """
+    from runner.build import BuildOptions, run_build
+    from runner.dbt_invoke import check_target, parse_vars
+    from runner.profiles import ensure_profile
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        options = BuildOptions(
+            select=list(select or []),
+            exclude=list(exclude or []),
+            full_refresh=full_refresh,
+            vars=parse_vars(vars_text) if vars_text is not None else None,
+            target=target,
+        )
+        if target:
+            check_target(target, ensure_profile())
+        info = _existing_connection()
+        output.info(f"Building in {escape(info.describe())}")
+        if verbose and not json_output:
+            outcome = run_build(info, options, show_dbt_output=True)
+        else:
+            with ui.dbt_progress(output, "dbt build") as progress:
+                outcome = run_build(info, options, on_progress=progress)
+        if not outcome.success:
+            cause, details = ui.report_dbt_failure(output, outcome)
+            raise UserError(cause, details)
+        if not outcome.nodes:
+            raise UserError(
+                "nothing to build: the selection matched no models, seeds or tests",
+                "check --select/--exclude (dbt node selection syntax)",
+            )
+        if json_output:
+            output.emit_json({"ok": True, **outcome.as_dict()})
+        else:
+            output.result(ui.build_summary_table(outcome))
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files to.")] = EXPORTS_DIR,
+    mart_schema: Annotated[
+        str, typer.Option("--mart-schema", help="Schema holding the marts.")
+    ] = "mart",
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the marts to files (CSV, Parquet) with a manifest.
+
+    For each metric and tier, top_<metric>_<pct>.csv lists the learners in it (user_id,
+    metric_value, metric_rank); every mart table goes to OUT/mart/ as CSV and Parquet;
+    manifest.json lists each file with rows, bytes and sha256. Files appear only when
+    complete: an interrupted export leaves the previous one intact.
+    """
+    from runner.export import export_marts
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(lambda: _validate_schema(mart_schema, "mart schema"))
+        info = _existing_connection()
+        with ui.rows_progress(output, "export") as progress:
+            report = export_marts(info, out, schema=mart_schema, progress=progress)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict()})
+            return
+        table = Table(title=f"Exported to {report.out_dir} in {report.seconds:.1f} s")
+        table.add_column("file")
+        table.add_column("rows", justify="right")
+        table.add_column("bytes", justify="right")
+        for exported in report.files:
+            table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
+        output.result(table)
+
+
+def _validate_schema(schema: str, what: str) -> None:
+    from runner.moodle_schema import validate_identifier
+
+    validate_identifier(schema, what)
+
+
+# --- docs --------------------------------------------------------------------------------
+
+
+@app.command()
+def docs(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the site's index.html.")
+    ] = EXPORTS_DIR / "docs",
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Also serve the site on 127.0.0.1 until Ctrl-C.")
+    ] = False,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free port).")
+    ] = 8080,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Generate the dbt docs site as one static HTML file.
+
+    The page (lineage graph, models, column descriptions) opens from disk without a server
+    and never calls the network. --serve also serves it on 127.0.0.1.
+    """
+    from runner.docs_site import generate_docs, make_server
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        info = _existing_connection()
+        with ui.dbt_progress(output, "dbt docs generate", node_lines=False) as progress:
+            report = generate_docs(info, out, on_progress=progress)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict()})
+        else:
+            output.result(f"Docs site: {report.path}")
+        if serve:
+            server = make_server(report.path, port)
+            host, bound = server.server_address[:2]
+            output.info(f"Serving http://{host}:{bound}/ (Ctrl-C to stop)")
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                output.info("stopped")
+            finally:
+                server.server_close()
+
+
+# --- check -------------------------------------------------------------------------------
+
+
+@app.command()
+def check(
+    schema: SchemaOption = "public",
+    prefix: PrefixOption = "mdl_",
+    json_output: JsonOption = False,
+) -> None:
+    """Check the set-up and say what is wrong: dbt, profile, database, Moodle tables, marts.
+
+    Exits 1 if any check fails. Starts nothing.
+    """
+    from runner.checks import FAIL, run_checks
+
+    output = ui.Output(json_output, False)
+    with _user_errors(output):
+        _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
+        results = run_checks(schema, prefix)
+        failures = [result for result in results if result.status == FAIL]
+        if json_output:
+            output.emit_json(
+                {"ok": not failures, "checks": [result.as_dict() for result in results]}
+            )
+        else:
+            marks = {
+                "ok": "[green]✓[/]",
+                "fail": "[red]✗[/]",
+                "warn": "[yellow]![/]",
+                "skip": "[dim]-[/]",
+            }
+            for result in results:
+                output.out.print(
+                    f"{marks[result.status]} {result.name}: {escape(result.detail)}", soft_wrap=True
+                )
+        if failures:
+            if not json_output:
+                output.err.print(
+                    f"[bold red]{len(failures)} check(s) failed:[/] "
+                    + escape(", ".join(result.name for result in failures))
+                )
+            raise typer.Exit(1)
+
+
+def _validate_prefix(prefix: str) -> None:
+    from runner.moodle_schema import validate_prefix
+
+    validate_prefix(prefix)
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+@app.command()
+def generate(
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=100.0, help="1 = ~1,000 learners and ~417k log rows.")
+    ] = 1.0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same data.")
+    ] = 2019,
+    schema: SchemaOption = "public",
+    prefix: PrefixOption = "mdl_",
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Drop and recreate Moodle tables that already exist.")
+    ] = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Generate a realistic synthetic Moodle 4.5 database (the 20 tables the project reads)."""
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
+        from runner.generator import generate as generate_moodle
+
+        info = _connection()
+        output.info(
+            f"Generating scale {scale} (seed {seed}) "
+            f"into {escape(info.describe())}, schema {schema}"
+        )
+        with ui.rows_progress(output, "generate") as progress:
+            try:
+                report = generate_moodle(
+                    info,
+                    schema=schema,
+                    prefix=prefix,
+                    scale=scale,
+                    seed=seed,
+                    replace=replace,
+                    progress=progress,
+                )
+            except ValueError as error:
+                raise UserError(str(error), "use --replace to regenerate them") from None
+        if json_output:
+            output.emit_json(
+                {
+                    "ok": True,
+                    "database": info.dbname,
+                    "schema": schema,
+                    "row_counts": report.row_counts,
+                    "seconds": round(report.seconds, 3),
+                    "log_rows_per_second": round(report.log_rows_per_second),
+                }
+            )
+            return
+        table = Table(
+            title=f"Generated in {report.seconds:.1f} s "
+            f"({report.log_rows_per_second:,.0f} log rows/s)"
+        )
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, rows in report.row_counts.items():
+            table.add_row(name, f"{rows:,}")
+        output.result(table)
+
+
+@app.command("load-dump")
+def load_dump(
+    path: Annotated[
+        Path, typer.Argument(help="A Moodle pg_dump: custom format (-Fc), .sql or .sql.gz.")
+    ],
+    schema: SchemaOption = "public",
+    prefix: PrefixOption = "mdl_",
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Replace Moodle tables that already exist in the schema."),
+    ] = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Load a real Moodle database dump; exits 1 naming any required table it lacks."""
+    from runner.dump_loader import DumpLoadError
+    from runner.dump_loader import load_dump as load
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
+        info = _connection()
+        output.info(f"Loading {path} into {escape(info.describe())}, schema {schema}")
+        try:
+            report = load(info, path, schema=schema, prefix=prefix, replace=replace)
+        except DumpLoadError as error:
+            raise UserError(str(error)) from None
+        for warning in report.warnings:
+            output.info(f"[yellow]warning:[/] {escape(warning)}")
+        document = {
+            "ok": not report.missing_tables,
+            "format": report.format,
+            "schema": report.schema,
+            "tables_restored": report.tables_restored,
+            "missing_tables": report.missing_tables,
+            "warnings": report.warnings,
+            "seconds": round(report.seconds, 3),
+        }
+        if report.missing_tables:
+            if json_output:
+                output.emit_json(document)
+            output.err.print(
+                "[bold red]Error:[/] the dump lacks required Moodle tables: "
+                + escape(", ".join(report.missing_tables))
+            )
+            raise typer.Exit(1)
+        if json_output:
+            output.emit_json(document)
+        else:
+            output.result(
+                f"Loaded {report.format} dump into schema {report.schema} "
+                f"in {report.seconds:.1f} s "
+                f"({report.tables_restored} tables restored); all 20 Moodle tables present"
+            )
+
+
+# --- db ----------------------------------------------------------------------------------
+
+
+@db_app.command("start")
+def db_start(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Start the embedded PostgreSQL (initialising it on first use); reuses a running one."""
+    from runner.embedded import EmbeddedPostgres
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        info = EmbeddedPostgres().start()
+        if json_output:
+            output.emit_json({"ok": True, **_connection_fields(info)})
+        else:
+            output.result(f"Embedded PostgreSQL running at {escape(info.describe())}")
+
+
+@db_app.command("stop")
+def db_stop(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Stop the embedded PostgreSQL."""
+    from runner.embedded import EmbeddedPostgres
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        was_running = EmbeddedPostgres().stop()
+        if json_output:
+            output.emit_json({"ok": True, "was_running": was_running})
+        else:
+            output.result("stopped" if was_running else "the embedded PostgreSQL was not running")
+
+
+@db_app.command("status")
+def db_status(json_output: JsonOption = False) -> None:
+    """Show whether the embedded PostgreSQL is set up and running (exit 1 when it is not)."""
+    from runner.embedded import EmbeddedPostgres
+
+    output = ui.Output(json_output, False)
+    with _user_errors(output):
+        status = EmbeddedPostgres().status()
+        fields = {
+            "initialised": status.initialised,
+            "running": status.running,
+            "host": status.host,
+            "port": status.port,
+            "pid": status.pid,
+            "data_dir": str(status.data_dir),
+            "version": status.version,
+            "log_file": str(status.log_file) if status.log_file else None,
+        }
+        if json_output:
+            output.emit_json({"ok": bool(status.running), **fields})
+        else:
+            for name, value in fields.items():
+                output.out.print(f"{name}: {escape(str(value))}")
+        if not status.running:
+            raise typer.Exit(1)
+
+
+@db_app.command("url")
+def db_url(
+    format: Annotated[
+        UrlFormat, typer.Option("--format", help="env: export lines to eval; url; json.")
+    ] = UrlFormat.env,
+) -> None:
+    """Print the connection details of the database the runner uses (never the password).
+
+    eval "$(moodle-analytics db url)" points psql and dbt at it.
+    """
+    from runner.database import resolve_connection
+
+    output = ui.Output(format is UrlFormat.json, False)
+    with _user_errors(output):
+        info = resolve_connection()
+        if format is UrlFormat.json:
+            output.emit_json({"ok": True, **_connection_fields(info)})
+        elif format is UrlFormat.url:
+            typer.echo(info.describe())
+        else:
+            for name, value in info.libpq_env().items():
+                if name != "PGPASSWORD":
+                    typer.echo(f"export {name}={shlex.quote(value)}")
+
+
+def _connection_fields(info: ConnectionInfo) -> dict[str, Any]:
+    return {
+        "host": info.host,
+        "port": info.port,
+        "user": info.user,
+        "database": info.dbname,
+        "url": info.describe(),
+    }
+
+
+if __name__ == "__main__":
+    app()

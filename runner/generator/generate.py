@@ -1,0 +1,169 @@
+"""generate(): build the whole synthetic Moodle database and bulk-load it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from psycopg2 import sql
+
+from runner.connection import ConnectionInfo
+from runner.moodle_schema import (
+    REQUIRED_TABLES,
+    create_schema,
+    moodle_tables,
+    table_index_statements,
+    validate_identifier,
+    validate_prefix,
+)
+
+from . import assessments, forums, gradebook, plan
+from .activity import BrowsingSimulator, build_actors
+from .copyload import copy_arrow, copy_rows
+from .courses import N_COURSES
+from .episodes import EpisodeExpander, Plans
+from .logstream import LogStream
+from .logwriter import LogEncoder
+from .names import random_tokens
+from .site import Site, build_site
+from .tables import completion_table, static_tables, user_table
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    scale: float = 1.0
+    seed: int = 2019
+    anomaly_rate: float = 0.0  # hostile rows: see anomalies.py
+
+
+@dataclass
+class GenerationReport:
+    row_counts: dict[str, int] = field(default_factory=dict)  # physical table name -> rows
+    seconds: float = 0.0
+    log_rows_per_second: float = 0.0
+    scale: float = 1.0
+    seed: int = 2019
+
+
+def _stream(settings: GenerationSettings, index: int) -> np.random.Generator:
+    """An independent, reproducible random stream per part of the generator."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([settings.seed, index])))
+
+
+def build_world(settings: GenerationSettings) -> tuple[Site, Plans]:
+    site = build_site(_stream(settings, 1), _stream(settings, 5), settings.scale)
+    rng = _stream(settings, 2)
+    cohort = plan.build_cohort(rng, site)
+    staff = plan.build_staff(site)
+    enrolments = plan.build_enrolments(rng, site, cohort, staff)
+    attempts = assessments.plan_quiz_attempts(rng, site, cohort, enrolments)
+    submissions = assessments.plan_submissions(rng, site, cohort, enrolments, staff)
+    items = gradebook.build_grade_items(site)
+    book = gradebook.replay_grades(items, attempts, submissions)
+    discussions, posts, notifications = forums.plan_forums(rng, site, cohort, enrolments, staff, settings.scale)
+    plans = Plans(cohort, enrolments, staff, attempts, submissions, book, discussions, posts, notifications,
+                  role_assignment_offset=len(staff.managers))  # fmt: skip
+    return site, plans
+
+
+def generate(
+    info: ConnectionInfo,
+    schema: str = "public",
+    prefix: str = "mdl_",
+    scale: float = 1.0,
+    seed: int = 2019,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> GenerationReport:
+    """Write a synthetic Moodle 4.5 database (the 20 tables) into ``schema``.
+
+    Raises ValueError for bad options, or when the tables exist and ``replace`` is False.
+    """
+    validate_identifier(schema, "schema")
+    validate_prefix(prefix)
+    if not scale > 0 or scale > 1000:
+        raise ValueError(f"scale must be above 0 and at most 1000, not {scale!r}")
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    settings = GenerationSettings(scale=float(scale), seed=seed)
+    report_progress = progress or (lambda stage, rows: None)
+    started = time.perf_counter()
+    connection = info.connect()
+    try:
+        existing = existing_tables(connection, schema, prefix)
+        if existing and not replace:
+            raise ValueError(
+                f"schema {schema!r} already has Moodle tables ({', '.join(existing)}); "
+                "pass replace=True to drop and recreate them"
+            )
+        create_schema(connection, schema, prefix, with_indexes=False, replace=replace)
+        counts = _load(connection, schema, prefix, settings, report_progress)
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+    seconds = time.perf_counter() - started
+    log_rows = counts.get(prefix + "logstore_standard_log", 0)
+    return GenerationReport(counts, seconds, log_rows / seconds if seconds else 0.0, settings.scale, seed)
+
+
+def existing_tables(connection, schema: str, prefix: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = %s",
+            (schema,),
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    return [prefix + name for name in REQUIRED_TABLES if prefix + name in present]
+
+
+def _load(connection, schema: str, prefix: str, settings: GenerationSettings, progress: Progress) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    site, plans = build_world(settings)
+    progress("plan", 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        for table, columns, rows in static_tables(site, plans):
+            counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
+        progress("tables", sum(counts.values()))
+        actors = build_actors(site, plans.cohort, plans.enrolments, plans.staff,
+                              *plan.learner_courses(plans.enrolments, plans.cohort.count))  # fmt: skip
+        course_weights = np.bincount(plans.enrolments.course, minlength=N_COURSES + 2)[2:].astype(float)
+        simulator = BrowsingSimulator(site, actors, plans.staff, plans.discussions, course_weights)
+        expander = EpisodeExpander(site, plans, _stream(settings, 3))
+        stream = LogStream(site, simulator, expander, settings.seed, settings.scale, settings.anomaly_rate)
+        encoder = LogEncoder(site, random_tokens(_stream(settings, 4), 4096, 26))
+        log_table = prefix + "logstore_standard_log"
+        counts[log_table] = 0
+        for block, first_id in stream.blocks():
+            counts[log_table] += copy_arrow(cursor, schema, log_table, encoder.encode(block, first_id))
+            progress("log", counts[log_table])
+        observed = stream.finish()
+        for table, columns, rows in (user_table(site, plans, observed), completion_table(plans, observed)):
+            counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
+        for table in moodle_tables().values():
+            for statement in table_index_statements(table, schema, prefix):
+                cursor.execute(statement)
+            _set_sequence(cursor, schema, prefix + table.name)
+            progress("indexes", counts[log_table])
+        for table in moodle_tables().values():
+            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, prefix + table.name)))
+        progress("analyze", counts[log_table])
+    return {prefix + name: counts.get(prefix + name, 0) for name in REQUIRED_TABLES}
+
+
+def _set_sequence(cursor, schema: str, table: str) -> None:
+    """Move the id sequence past the loaded rows, as a restored dump has it."""
+    qualified = sql.Identifier(schema, table)
+    cursor.execute(
+        sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}").format(
+            qualified
+        ),
+        (qualified.as_string(cursor),),
+    )

@@ -1,0 +1,93 @@
+"""Helpers for tests that run the dbt project: Moodle data in, `dbt` in a subprocess.
+
+Each run gets its own profiles dir (a copy of profiles.example.yml), target and log paths, so
+tests never touch ./target or ./logs and can run beside a developer's own dbt.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from runner.connection import ConnectionInfo
+from runner.paths import PROJECT_ROOT
+
+REAL_DUMP_SQL = PROJECT_ROOT / "tests" / "data" / "moodle45_real_20tables.sql.gz"
+PROFILES_EXAMPLE = PROJECT_ROOT / "profiles.example.yml"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def psql_program() -> str:
+    """A psql able to talk to the test server: the bundled one first, else any on PATH."""
+    try:
+        from runner.pg_tools import find_tool
+
+        return str(find_tool("psql"))
+    except Exception:  # the bundled tools are optional here: any psql will do
+        found = shutil.which("psql")
+        assert found, "no psql to load the real Moodle dump"
+        return found
+
+
+def load_real_moodle(info: ConnectionInfo) -> None:
+    """Restore the real Moodle 4.5 site's 20 tables (tests/data) into ``info``'s database."""
+    with gzip.open(REAL_DUMP_SQL, "rb") as dump:
+        subprocess.run(
+            [psql_program(), "-q", "-v", "ON_ERROR_STOP=1", "-d", info.dbname],
+            input=dump.read(),
+            env={**os.environ, **info.libpq_env()},
+            check=True,
+            capture_output=True,
+        )
+
+
+def write_profiles(directory: Path) -> Path:
+    """A profiles dir holding the project's example profile as profiles.yml."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROFILES_EXAMPLE, directory / "profiles.yml")
+    return directory
+
+
+def run_dbt(
+    args: Sequence[str],
+    info: ConnectionInfo,
+    work_dir: Path,
+    dbt_vars: Mapping[str, Any] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``dbt <args>`` on the project against ``info``, with paths under ``work_dir``."""
+    profiles_dir = work_dir / "profiles"
+    if not (profiles_dir / "profiles.yml").exists():
+        write_profiles(profiles_dir)
+    command = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(profiles_dir),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dict(dbt_vars))]
+    env = {**os.environ, **info.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.run(
+        command, cwd=work_dir, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def assert_dbt_succeeded(result: subprocess.CompletedProcess[str]) -> None:
+    """Fail the test with the end of dbt's output (where the failing node is) when dbt failed."""
+    assert result.returncode == 0, (
+        f"dbt exited with {result.returncode}:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    )

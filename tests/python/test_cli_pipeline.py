@@ -1,0 +1,417 @@
+"""build, export, docs, check and demo end to end on one database built once for the module."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from cli_helpers import (
+    HeadlessChromium,
+    chromium_binary,
+    cli_env,
+    invoke,
+    load_moodle_data,
+)
+
+from runner.build_lock import build_lock
+from runner.connection import ConnectionInfo
+from runner.export import METRICS, TIERS, export_marts, top_tier_file_name
+from runner.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Built:
+    info: ConnectionInfo
+    env: dict[str, str]
+    work: Path
+    build: dict[str, Any]
+    source: str
+
+
+@pytest.fixture(scope="module")
+def built(make_database, tmp_path_factory) -> Built:
+    info = make_database("cli_built")
+    source = load_moodle_data(info)
+    work = tmp_path_factory.mktemp("cli_built")
+    env = cli_env(info, work)
+    result = invoke(["build", "--json"], env)
+    assert result.exit_code == 0, result.stderr
+    return Built(info, env, work, json.loads(result.stdout), source)
+
+
+def query(info: ConnectionInfo, statement: str, parameters: tuple = ()) -> list[tuple]:
+    connection = info.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, parameters)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (hidden ones too) with its sha256."""
+    return {
+        str(path.relative_to(folder)): sha256_of(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def mart_names(info: ConnectionInfo) -> list[str]:
+    rows = query(
+        info,
+        "select table_name from information_schema.tables where table_schema = 'mart' order by 1",
+    )
+    return [row[0] for row in rows]
+
+
+# --- build -------------------------------------------------------------------------------
+
+
+def test_build_runs_every_node_of_the_project_and_releases_the_lock(built):
+    manifest = json.loads((built.work / "target" / "manifest.json").read_text())
+    runnable = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "test", "seed", "snapshot")
+    ]
+    expected = len(runnable) + len(manifest.get("unit_tests", {}))
+    counts = built.build["counts"]
+    assert built.build["ok"] is True
+    assert counts["failed"] == 0 and built.build["failed_nodes"] == []
+    assert counts["total"] == expected
+    assert counts["passed"] + counts["warned"] == expected
+    assert {"dim_user", "fact_activity", "fact_session", "learner_tiers"} <= set(
+        mart_names(built.info)
+    )
+    # The advisory lock went with the build: a new build may take it at once.
+    with build_lock(built.info):
+        pass
+
+
+def test_check_passes_on_a_built_database(built):
+    result = invoke(["check", "--json"], built.env)
+    assert result.exit_code == 0, result.stdout
+    checks = {item["name"]: item["status"] for item in json.loads(result.stdout)["checks"]}
+    assert checks["database"] == "ok"
+    assert checks["moodle tables"] == "ok"
+    assert checks["marts"] == "ok"
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(built) -> tuple[Path, dict[str, Any]]:
+    out = built.work / "exports"
+    result = invoke(["export", "--out", str(out), "--json"], built.env)
+    assert result.exit_code == 0, result.stderr
+    return out, json.loads(result.stdout)
+
+
+def test_export_writes_every_file_the_manifest_lists(built, exported):
+    out, report = exported
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["files"] == report["files"]
+    tables = mart_names(built.info)
+    expected = {top_tier_file_name(metric, pct) for metric in METRICS for pct in TIERS}
+    expected |= {f"mart/{table}.{kind}" for table in tables for kind in ("csv", "parquet")}
+    assert {entry["name"] for entry in manifest["files"]} == expected
+    on_disk = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
+    assert on_disk == expected | {"manifest.json"}  # no temporary file left behind
+
+    for entry in manifest["files"]:
+        path = out / entry["name"]
+        assert path.stat().st_size == entry["bytes"]
+        assert sha256_of(path) == entry["sha256"]
+        if path.suffix == ".csv":
+            with path.open(newline="", encoding="utf-8") as handle:
+                assert sum(1 for _ in csv.reader(handle)) - 1 == entry["rows"]
+        else:
+            assert pq.ParquetFile(path).metadata.num_rows == entry["rows"]
+    for table in tables:
+        (count,) = query(built.info, f'select count(*) from mart."{table}"')[0]
+        rows = {entry["name"]: entry["rows"] for entry in manifest["files"]}
+        assert rows[f"mart/{table}.csv"] == rows[f"mart/{table}.parquet"] == count
+
+
+def test_top_tier_files_hold_exactly_the_learners_of_learner_tiers(built, exported):
+    out, _ = exported
+    (learners,) = query(built.info, "select count(distinct user_id) from mart.learner_tiers")[0]
+    for metric in METRICS:
+        for pct in TIERS:
+            members = query(
+                built.info,
+                f"select user_id, metric_value, metric_rank from mart.learner_tiers "
+                f"where metric = %s and in_top_{pct}_pct order by metric_rank, user_id",
+                (metric,),
+            )
+            with (out / top_tier_file_name(metric, pct)).open(newline="") as handle:
+                rows = list(csv.reader(handle))
+            assert rows[0] == ["user_id", "metric_value", "metric_rank"]
+            assert [tuple(int(float(v)) for v in row) for row in rows[1:]] == [
+                (user, int(value), rank) for user, value, rank in members
+            ]
+            bound = math.ceil(pct / 100 * learners)
+            assert all(int(row[2]) <= bound and float(row[1]) > 0 for row in rows[1:])
+    # Nested tiers: the top 1 % of a metric is inside its top 25 %.
+    for metric in METRICS:
+        with (
+            (out / top_tier_file_name(metric, 1)).open() as small,
+            (out / top_tier_file_name(metric, 25)).open() as large,
+        ):
+            assert {line.split(",")[0] for line in small} <= {line.split(",")[0] for line in large}
+
+
+def test_export_of_unchanged_data_is_byte_identical(built, exported):
+    _out, report = exported
+    again = built.work / "exports_again"
+    result = invoke(["export", "--out", str(again), "--json", "--quiet"], built.env)
+    assert result.exit_code == 0, result.stderr
+    second = json.loads(result.stdout)
+    assert [(f["name"], f["sha256"]) for f in second["files"]] == [
+        (f["name"], f["sha256"]) for f in report["files"]
+    ]
+
+
+def test_interrupted_export_leaves_the_previous_export_intact(built, exported, tmp_path):
+    out = tmp_path / "exports"
+    export_marts(built.info, out)
+    before = folder_state(out)
+
+    def interrupt(name: str, rows: int) -> None:
+        if name == "mart/fact_activity.parquet" and rows > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export_marts(built.info, out, chunk_rows=100, progress=interrupt)
+    assert folder_state(out) == before  # nothing replaced, no temporary file left
+
+
+def test_killed_export_leaves_no_partial_file_under_a_final_name(built, exported, tmp_path):
+    out = tmp_path / "exports"
+    export_marts(built.info, out)
+    before = folder_state(out)
+    info = built.info
+    script = f"""
+import os, signal
+from pathlib import Path
+from runner.connection import ConnectionInfo
+from runner.export import export_marts
+
+def die(name, rows):
+    if name == "mart/fact_activity.parquet" and rows >= 200:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+info = ConnectionInfo({info.host!r}, {info.port}, {info.user!r}, {info.dbname!r})
+export_marts(info, Path({str(out)!r}), chunk_rows=100, progress=die)
+"""
+    killed = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+
+    after = folder_state(out)
+    leftovers = sorted(set(after) - set(before))
+    # Killed mid-file: the half-written Parquet exists, but only under its temporary name.
+    assert any(name.startswith("mart/.fact_activity.parquet.") for name in leftovers), leftovers
+    assert all(Path(name).name.startswith(".") and name.endswith(".partial") for name in leftovers)
+    assert {name: after[name] for name in before} == before
+
+    # The next export sweeps the dead process's temporary files and completes.
+    export_marts(built.info, out)
+    assert not list(out.rglob("*.partial"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert all(sha256_of(out / f["name"]) == f["sha256"] for f in manifest["files"])
+
+
+# --- docs --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def docs_page(built) -> Path:
+    result = invoke(["docs", "--out", str(built.work / "docs"), "--json"], built.env)
+    assert result.exit_code == 0, result.stderr
+    page = Path(json.loads(result.stdout)["path"])
+    assert page == built.work / "docs" / "index.html"
+    return page
+
+
+def test_docs_page_is_one_file_with_tracking_off(docs_page):
+    html = docs_page.read_text(encoding="utf-8")
+    assert list(docs_page.parent.iterdir()) == [docs_page]
+    assert '"send_anonymous_usage_stats": false' in html
+    assert '"send_anonymous_usage_stats": true' not in html
+    assert "sinter-collect.com" not in html
+    assert "cloudfront.net" not in html
+    assert "turn_on_tracking()" not in html  # the call is gone; the function itself may stay
+
+
+PAINTED_PIXELS = """(() => {
+  const canvas = document.querySelector('canvas[data-id="layer2-node"]');
+  if (!canvas || !canvas.width) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+  return painted;
+})()"""
+CELL_TEXTS = "Array.from(document.querySelectorAll('td')).map(e => e.innerText.trim())"
+
+
+def test_docs_render_lineage_and_column_descriptions_offline_in_chromium(
+    built, docs_page, tmp_path
+):
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
+    manifest = json.loads((built.work / "target" / "manifest.json").read_text())
+    model = manifest["nodes"]["model.moodle_analytics.learner_tiers"]
+    plain = {
+        name: " ".join(column["description"].split())
+        for name, column in model["columns"].items()
+        if column["description"] and not any(mark in column["description"] for mark in "`*[]#")
+    }
+    assert len(plain) >= 3, "learner_tiers should describe its columns"
+
+    browser = HeadlessChromium(binary, tmp_path / "chromium-profile")
+    try:
+        browser.open(docs_page.as_uri() + "#!/model/model.moodle_analytics.learner_tiers?g_v=1")
+        painted = browser.wait_for(PAINTED_PIXELS)
+        assert painted and painted > 500, "the lineage graph drew no nodes"
+        cells = browser.wait_for(f"{CELL_TEXTS}.length > 0 && {CELL_TEXTS}")
+        rendered = {" ".join(text.split()) for text in cells}
+        for name, description in plain.items():
+            assert name in rendered, name
+            assert description in rendered, (name, description)
+        schemes = {url.split(":", 1)[0] for url in browser.requested_urls()}
+        assert schemes <= {"file", "data", "about", "blob"}, schemes
+    finally:
+        browser.close()
+
+
+def test_docs_serve_answers_on_localhost(built, docs_page):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runner.cli",
+            "docs",
+            "--out",
+            str(docs_page.parent),
+            "--serve",
+            "--port",
+            "0",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **built.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        for line in process.stderr:
+            if line.startswith("Serving http://127.0.0.1:"):
+                url = line.split()[1]
+                break
+        assert url, "the server never said where it listens"
+        with urllib.request.urlopen(url + "index.html", timeout=10) as response:
+            assert response.status == 200
+            assert response.read() == docs_page.read_bytes()
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(30)
+    assert code == 0, process.stderr.read()
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+def test_demo_reuses_existing_moodle_tables_and_summarises(built):
+    out = built.work / "demo"
+    result = invoke(["demo", "--out", str(out), "--json"], built.env)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["generated"] is False
+    assert report["tableau"] == {
+        "server": built.info.host,
+        "port": built.info.port,
+        "database": built.info.dbname,
+        "user": built.info.user,
+        "schema": "mart",
+    }
+    assert "password" not in json.dumps(report).lower()
+    marts = {mart["table"]: mart["rows"] for mart in report["marts"]}
+    assert list(marts) == mart_names(built.info)
+    for table, rows in marts.items():
+        assert query(built.info, f'select count(*) from mart."{table}"')[0][0] == rows
+    assert report["build"]["counts"]["failed"] == 0
+    assert Path(report["exports"]["manifest"]).is_file()
+    assert Path(report["docs"]["path"]) == out / "docs" / "index.html"
+    assert [step["step"] for step in report["steps"]] == [
+        "database",
+        "moodle data",
+        "build",
+        "export",
+        "docs",
+    ]
+
+    # Progress went to stderr, step by step; stdout held only the JSON document.
+    for step in ("database", "moodle data", "build", "export", "docs"):
+        assert f"→ {step}" in result.stderr
+        assert f"{step} done in" in result.stderr
+
+
+def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
+    from rich.console import Console
+
+    from runner.cli import _demo_summary
+    from runner.dbt_invoke import DbtOutcome
+    from runner.demo import DemoReport
+    from runner.docs_site import DocsReport
+    from runner.export import ExportedFile, ExportReport
+    from runner.summary import mart_tables
+
+    out, report = exported
+    summary = DemoReport(
+        connection=built.info,
+        marts=mart_tables(built.info),
+        export=ExportReport(out, [ExportedFile(**entry) for entry in report["files"]]),
+        docs=DocsReport(docs_page, 2.0, [], DbtOutcome("docs", True, 2.0)),
+        steps=[("database", 0.1), ("build", 12.3)],
+    )
+    console = Console(record=True, width=200)
+    console.print(_demo_summary(summary))
+    text = console.export_text()
+    for mart in summary.marts:
+        assert mart.name in text and f"{mart.rows:,}" in text
+    for fragment in (
+        f"server {built.info.host}",
+        f"port {built.info.port}",
+        f"database {built.info.dbname}",
+        f"user {built.info.user}",
+        "schema mart",
+        str(out),
+        str(docs_page),
+        f"{len(report['files'])} files",
+        "build 12.3 s",
+    ):
+        assert fragment in text, fragment

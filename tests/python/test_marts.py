@@ -1,0 +1,439 @@
+"""The marts against an independent computation of the product's definitions.
+
+`dbt build` (every model, unit test and data test) runs on the real Moodle 4.5 site and on a
+generated one; then sessions, user metrics, learners and tiers are recomputed here in plain
+Python, with simple loops over the raw Moodle rows, and compared row by row with the marts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+
+from runner.connection import ConnectionInfo
+
+LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})
+TIER_PERCENTS = (1, 5, 10, 25)
+METRICS = ("login_count", "activity_count", "dedication_time")
+GENERATED_SCALE = 0.2
+# A second build with every sessionisation var changed, into schemas of its own.
+VARIANT_VARS = {
+    "schema_prefix": "variant_",
+    "session_cap_hours": 2,
+    "session_idle_timeout_minutes": 30,
+    "reporting_timezone": "Africa/Nairobi",
+}
+
+
+# --- the definitions, in plain Python -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    cap_seconds: int = 4 * 3600
+    idle_timeout_seconds: int | None = None
+    timezone: str = "UTC"
+
+
+@dataclass
+class Session:
+    session_id: int
+    user_id: int
+    user_session_number: int
+    starts_with_login: bool
+    started_epoch: int
+    ended_epoch: int
+    event_count: int = 0
+
+    def raw_duration(self) -> int:
+        return self.ended_epoch - self.started_epoch
+
+
+@dataclass
+class UserFigures:
+    login_count: int = 0
+    activity_count: int = 0
+    session_count: int = 0
+    dedication_seconds: int = 0
+
+
+@dataclass
+class MoodleRows:
+    # (id, userid, action, timecreated) of every log row
+    log: list[tuple[int, int, str, int]]
+    users: dict[int, tuple[bool, bool, str]]  # id -> (deleted, confirmed, username)
+    role_archetypes: dict[int, str | None]
+    contexts: dict[int, tuple[int, int]]  # id -> (contextlevel, instanceid)
+    role_assignments: list[tuple[int, int, int]]  # (userid, roleid, contextid)
+    course_ids: set[int]
+    modules_per_course: dict[int, int] = field(default_factory=dict)
+
+
+def read_moodle(info: ConnectionInfo) -> MoodleRows:
+    connection = info.connect()
+    try:
+        with connection.cursor() as cursor:
+
+            def rows(query: str) -> list[tuple[Any, ...]]:
+                cursor.execute(query)
+                return cursor.fetchall()
+
+            log = rows("select id, userid, action, timecreated from mdl_logstore_standard_log")
+            users = {
+                user_id: (deleted == 1, confirmed == 1, username)
+                for user_id, deleted, confirmed, username in rows(
+                    "select id, deleted, confirmed, username from mdl_user"
+                )
+            }
+            archetypes = dict(rows("select id, archetype from mdl_role"))
+            contexts = {
+                context_id: (level, instance)
+                for context_id, level, instance in rows(
+                    "select id, contextlevel, instanceid from mdl_context"
+                )
+            }
+            assignments = rows("select userid, roleid, contextid from mdl_role_assignments")
+            course_ids = {row[0] for row in rows("select id from mdl_course")}
+            modules = dict(
+                rows(
+                    "select course, count(*) from mdl_course_modules"
+                    " where deletioninprogress = 0 group by course"
+                )
+            )
+    finally:
+        connection.close()
+    return MoodleRows(log, users, archetypes, contexts, assignments, course_ids, modules)
+
+
+def sessionise(moodle: MoodleRows, settings: Settings) -> tuple[dict[int, Session], dict[int, int]]:
+    """Sessions by id, and the session of every event of a known user."""
+    events_by_user: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    for event_id, user_id, action, epoch in moodle.log:
+        if user_id in moodle.users:
+            events_by_user[user_id].append((epoch, event_id, action))
+    sessions: dict[int, Session] = {}
+    session_of_event: dict[int, int] = {}
+    for user_id, events in events_by_user.items():
+        events.sort()
+        current: Session | None = None
+        for epoch, event_id, action in events:
+            is_login = action in LOGIN_ACTIONS
+            timed_out = (
+                current is not None
+                and settings.idle_timeout_seconds is not None
+                and epoch - current.ended_epoch > settings.idle_timeout_seconds
+            )
+            if current is None or is_login or timed_out:
+                number = 1 if current is None else current.user_session_number + 1
+                current = Session(event_id, user_id, number, is_login, epoch, epoch)
+                sessions[event_id] = current
+            current.ended_epoch = epoch
+            current.event_count += 1
+            session_of_event[event_id] = current.session_id
+    return sessions, session_of_event
+
+
+def user_figures(
+    moodle: MoodleRows, sessions: dict[int, Session], settings: Settings
+) -> dict[int, UserFigures]:
+    figures = {user_id: UserFigures() for user_id in moodle.users}
+    for _, user_id, action, _ in moodle.log:
+        if user_id in figures:
+            if action in LOGIN_ACTIONS:
+                figures[user_id].login_count += 1
+            else:
+                figures[user_id].activity_count += 1
+    for session in sessions.values():
+        figures[session.user_id].session_count += 1
+        figures[session.user_id].dedication_seconds += min(
+            session.raw_duration(), settings.cap_seconds
+        )
+    return figures
+
+
+def course_learners(moodle: MoodleRows) -> set[tuple[int, int]]:
+    """(course id, user id) of every learner's student-archetype role in a course context."""
+    pairs = set()
+    for user_id, role_id, context_id in moodle.role_assignments:
+        if user_id not in moodle.users or context_id not in moodle.contexts:
+            continue
+        deleted, confirmed, username = moodle.users[user_id]
+        level, course_id = moodle.contexts[context_id]
+        is_guest = user_id == 1 or username == "guest"
+        if (
+            moodle.role_archetypes.get(role_id) == "student"
+            and level == 50
+            and confirmed
+            and not deleted
+            and not is_guest
+        ):
+            pairs.add((course_id, user_id))
+    return pairs
+
+
+def expected_tiers(
+    learners: set[int], figures: dict[int, UserFigures]
+) -> dict[tuple[int, str], tuple[int, int, str | None]]:
+    """(user, metric) -> (value, rank, top tier) for every learner and metric."""
+    result = {}
+    count = len(learners)
+    for metric in METRICS:
+        values = {}
+        for user_id in learners:
+            figure = figures[user_id]
+            values[user_id] = {
+                "login_count": figure.login_count,
+                "activity_count": figure.activity_count,
+                "dedication_time": figure.dedication_seconds,
+            }[metric]
+        for user_id, value in values.items():
+            rank = 1 + sum(1 for other in values.values() if other > value)
+            tier = None
+            for percent in TIER_PERCENTS:
+                bound = -(-percent * count // 100)  # ceil(percent / 100 * count), exactly
+                if value > 0 and rank <= bound:
+                    tier = f"top {percent}%"
+                    break
+            result[(user_id, metric)] = (value, rank, tier)
+    return result
+
+
+# --- reading the marts ----------------------------------------------------------------------
+
+
+def query(info: ConnectionInfo, sql: str) -> list[tuple[Any, ...]]:
+    connection = info.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    info: ConnectionInfo
+    moodle: MoodleRows
+    settings: Settings
+    mart: str  # schema holding the marts
+    is_real_site: bool
+    work_dir: Path  # dbt's profiles, target and logs for this build
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return query(self.info, sql.replace("{mart}", self.mart))
+
+
+def build(
+    info: ConnectionInfo,
+    work_dir: Path,
+    settings: Settings,
+    dbt_vars: dict[str, Any] | None,
+    is_real_site: bool,
+) -> BuiltWarehouse:
+    result = run_dbt(["build"], info, work_dir, dbt_vars=dbt_vars)
+    assert_dbt_succeeded(result)
+    prefix = (dbt_vars or {}).get("schema_prefix", "")
+    return BuiltWarehouse(
+        info, read_moodle(info), settings, f"{prefix}mart", is_real_site, work_dir
+    )
+
+
+def generator_or_skip() -> Callable[..., None]:
+    try:
+        from runner.generator import generate
+    except ImportError:
+        pytest.skip("runner.generator.generate is not available yet")
+    return generate
+
+
+@pytest.fixture(scope="module")
+def real_database(make_database: Callable[[str], ConnectionInfo]) -> ConnectionInfo:
+    info = make_database("marts_real")
+    load_real_moodle(info)
+    return info
+
+
+@pytest.fixture(scope="module", params=["real", "generated", "real, variant vars"])
+def built(
+    request: pytest.FixtureRequest,
+    real_database: ConnectionInfo,
+    make_database: Callable[[str], ConnectionInfo],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> BuiltWarehouse:
+    work_dir = tmp_path_factory.mktemp("dbt")
+    if request.param == "real":
+        return build(real_database, work_dir, Settings(), None, is_real_site=True)
+    if request.param == "generated":
+        generate = generator_or_skip()
+        info = make_database("marts_generated")
+        generate(info, schema="public", prefix="mdl_", scale=GENERATED_SCALE, seed=11)
+        return build(info, work_dir, Settings(), None, is_real_site=False)
+    # Every sessionisation var changed, built into schemas of its own beside the default build.
+    variant = Settings(
+        cap_seconds=2 * 3600, idle_timeout_seconds=30 * 60, timezone="Africa/Nairobi"
+    )
+    return build(real_database, work_dir, variant, VARIANT_VARS, is_real_site=True)
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+def test_every_session_matches_python(built: BuiltWarehouse) -> None:
+    expected, _ = sessionise(built.moodle, built.settings)
+    cap = built.settings.cap_seconds
+    actual = {
+        row[0]: row[1:]
+        for row in built.rows(
+            "select session_id, user_id, user_session_number, event_count,"
+            " raw_duration_seconds, duration_seconds, is_capped, starts_with_login,"
+            " extract(epoch from started_at)::bigint, extract(epoch from ended_at)::bigint"
+            " from {mart}.fact_session"
+        )
+    }
+    assert set(actual) == set(expected)
+    for session_id, session in expected.items():
+        raw = session.raw_duration()
+        assert actual[session_id] == (
+            session.user_id,
+            session.user_session_number,
+            session.event_count,
+            raw,
+            min(raw, cap),
+            raw > cap,
+            session.starts_with_login,
+            session.started_epoch,
+            session.ended_epoch,
+        ), session_id
+
+
+def test_every_event_of_a_known_user_is_in_its_python_session(
+    built: BuiltWarehouse,
+) -> None:
+    _, expected = sessionise(built.moodle, built.settings)
+    actual = dict(built.rows("select event_id, session_id from {mart}.fact_activity"))
+    assert actual == expected
+
+
+def test_event_dates_are_in_the_reporting_timezone(built: BuiltWarehouse) -> None:
+    zone = ZoneInfo(built.settings.timezone)
+    epochs = {event_id: epoch for event_id, _, _, epoch in built.moodle.log}
+    rows = built.rows("select event_id, event_date from {mart}.fact_activity")
+    assert rows
+    for event_id, event_date in rows:
+        assert event_date == dt.datetime.fromtimestamp(epochs[event_id], zone).date(), event_id
+    all_dates = {dt.datetime.fromtimestamp(epoch, zone).date() for epoch in epochs.values()}
+    calendar = [row[0] for row in built.rows("select date_day from {mart}.dim_date")]
+    span = (max(all_dates) - min(all_dates)).days + 1
+    assert sorted(calendar) == [min(all_dates) + dt.timedelta(days=n) for n in range(span)]
+
+
+def test_every_user_figure_matches_python(built: BuiltWarehouse) -> None:
+    moodle, settings = built.moodle, built.settings
+    sessions, _ = sessionise(moodle, settings)
+    expected = user_figures(moodle, sessions, settings)
+    learners = {user_id for _, user_id in course_learners(moodle)}
+    actual = {
+        row[0]: row[1:]
+        for row in built.rows(
+            "select user_id, is_learner, login_count, activity_count, session_count,"
+            " dedication_seconds from {mart}.dim_user"
+        )
+    }
+    assert set(actual) == set(moodle.users)
+    for user_id, figure in expected.items():
+        assert actual[user_id] == (
+            user_id in learners,
+            figure.login_count,
+            figure.activity_count,
+            figure.session_count,
+            figure.dedication_seconds,
+        ), user_id
+
+
+def test_every_tier_and_rank_matches_python(built: BuiltWarehouse) -> None:
+    moodle, settings = built.moodle, built.settings
+    sessions, _ = sessionise(moodle, settings)
+    figures = user_figures(moodle, sessions, settings)
+    learners = {user_id for _, user_id in course_learners(moodle)}
+    expected = expected_tiers(learners, figures)
+    actual = {
+        (row[0], row[1]): row[2:]
+        for row in built.rows(
+            "select user_id, metric, metric_value, metric_rank, top_tier from {mart}.learner_tiers"
+        )
+    }
+    assert actual == expected
+
+
+def test_course_learner_and_module_counts_match_python(built: BuiltWarehouse) -> None:
+    learners_per_course: dict[int, int] = defaultdict(int)
+    for course_id, _ in course_learners(built.moodle):
+        learners_per_course[course_id] += 1
+    actual = {
+        row[0]: row[1:]
+        for row in built.rows(
+            "select course_id, learner_count, module_count from {mart}.dim_course"
+            " where not is_course_deleted"
+        )
+    }
+    assert set(actual) == built.moodle.course_ids
+    for course_id in built.moodle.course_ids:
+        assert actual[course_id] == (
+            learners_per_course[course_id],
+            built.moodle.modules_per_course.get(course_id, 0),
+        ), course_id
+
+
+def test_real_site_people_are_classified_as_documented(built: BuiltWarehouse) -> None:
+    """tests/data/README.md: 40 students + 1 auditor learn; 2 never log in; 2 use only the app."""
+    if not built.is_real_site:
+        pytest.skip("facts of the real site only")
+    by_name = {username: user_id for user_id, (_, _, username) in built.moodle.users.items()}
+    learners = built.rows(
+        "select user_id, login_count, activity_count from {mart}.dim_user where is_learner"
+    )
+    assert len(learners) == 41
+    figures = {user_id: (logins, activity) for user_id, logins, activity in learners}
+    for never_logged_in in ("lucy.akinyi", "ibrahim.yusuf"):
+        assert figures[by_name[never_logged_in]] == (0, 0)
+    for app_only in ("mercy.wambui", "samuel.kariuki"):
+        logins, activity = figures[by_name[app_only]]
+        assert logins == 0 and activity > 0
+    tiers_of_silent = built.rows(
+        "select count(*), count(top_tier) from {mart}.learner_tiers"
+        f" where user_id = {by_name['lucy.akinyi']}"
+    )
+    assert tiers_of_silent == [(3, 0)]
+
+
+def test_docs_describe_every_intermediate_and_mart_model_and_column(built: BuiltWarehouse) -> None:
+    """`dbt docs generate`: every built column of these layers has a description, and no
+    description names a column the table does not have."""
+    if built.mart != "mart" or not built.is_real_site:
+        pytest.skip("the docs are generated once, for the real site's default build")
+    assert_dbt_succeeded(run_dbt(["docs", "generate"], built.info, built.work_dir))
+    manifest = json.loads((built.work_dir / "target" / "manifest.json").read_text())
+    catalog = json.loads((built.work_dir / "target" / "catalog.json").read_text())
+    checked = 0
+    for unique_id, table in catalog["nodes"].items():
+        node = manifest["nodes"][unique_id]
+        if node["schema"] not in ("intermediate", "mart"):
+            continue
+        checked += 1
+        assert node["description"].strip(), unique_id
+        built_columns = {name.lower() for name in table["columns"]}
+        described = {
+            name for name, column in node["columns"].items() if column["description"].strip()
+        }
+        assert built_columns == described, unique_id
+    assert checked >= 10
