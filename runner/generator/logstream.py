@@ -27,7 +27,7 @@ ACCESS_EXCLUDED = np.array([K["login_failed"], K["user_created"]])
 
 def window_days(scale: float) -> int:
     """About 100-400 thousand rows per window."""
-    return 7 if scale <= 10 else max(1, round(70 / scale))
+    return int(min(14, max(1, round(60 / (scale * 6)))))
 
 
 class LogStream:

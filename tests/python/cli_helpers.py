@@ -39,10 +39,16 @@ def invoke(args: list[str], env: dict[str, str]) -> Any:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], timeout: float = 300
+    args: list[str],
+    env: dict[str, str],
+    timeout: float = 300,
+    base_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run the CLI as a separate process, as a user or CI would."""
-    full_env = {**os.environ, **env}
+    """Run the CLI as a separate process, as a user or CI would.
+
+    The process gets ``base_env`` (default: this process's environment) updated with ``env``.
+    """
+    full_env = {**(os.environ if base_env is None else base_env), **env}
     return subprocess.run(
         [sys.executable, "-m", "runner.cli", *args],
         env=full_env,
