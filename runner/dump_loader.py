@@ -93,7 +93,8 @@ def load_dump(
 
     Raises ``DumpLoadError`` (one line) for a bad schema/prefix, a missing or unreadable file,
     something that is not a pg_dump, required tables already in ``schema`` (unless
-    ``replace``), or a failed restore; the target is then unchanged. Tables missing from the
+    ``replace``), or a failed restore; the target is then unchanged. ``ConnectionError_``
+    (one line) when the database cannot be reached. Tables missing from the
     dump are not an error here: they are listed in ``LoadReport.missing_tables``.
     """
     started = time.monotonic()

@@ -1,12 +1,10 @@
-"""Bulk loading with COPY: text format for the small tables, CSV from pyarrow for the log."""
+"""COPY for the small tables: rows of Python values in PostgreSQL's text format."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg2 import sql
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -36,15 +34,3 @@ def copy_rows(cursor, schema: str, table: str, columns: Sequence[str], rows: Ite
     )
     cursor.copy_expert(statement.as_string(cursor), buffer)
     return count
-
-
-def copy_arrow(cursor, schema: str, table_name: str, table: pa.Table) -> int:
-    """COPY a pyarrow table as CSV: strings are quoted (so '' stays ''), NULL is an empty field."""
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-        sql.Identifier(schema, table_name),
-        sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names),
-    )
-    cursor.copy_expert(statement.as_string(cursor), io.BytesIO(sink.getvalue().to_pybytes()))
-    return table.num_rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,22 +11,16 @@ import numpy as np
 from psycopg2 import sql
 
 from runner.connection import ConnectionInfo
-from runner.moodle_schema import (
-    REQUIRED_TABLES,
-    create_schema,
-    moodle_tables,
-    table_index_statements,
-    validate_identifier,
-    validate_prefix,
-)
+from runner.moodle_schema import REQUIRED_TABLES, create_schema, validate_identifier, validate_prefix
 
 from . import assessments, forums, gradebook, plan
 from .activity import BrowsingSimulator, build_actors
-from .copyload import copy_arrow, copy_rows
+from .copyload import copy_rows
 from .courses import N_COURSES
 from .episodes import EpisodeExpander, Plans
 from .logstream import LogStream
-from .logwriter import LogEncoder
+from .loader import ParallelCopier, build_indexes_and_analyze, csv_payload
+from .logwriter import LOG_COLUMNS, LogEncoder
 from .names import random_tokens
 from .site import Site, build_site
 from .tables import completion_table, static_tables, user_table
@@ -101,15 +96,17 @@ def generate(
                 "pass replace=True to drop and recreate them"
             )
         create_schema(connection, schema, prefix, with_indexes=False, replace=replace)
-        counts = _load(connection, schema, prefix, settings, report_progress)
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
     finally:
         connection.close()
+    try:
+        counts = _load(info, schema, prefix, settings, report_progress)
+        log_rows = counts[prefix + "logstore_standard_log"]
+        build_indexes_and_analyze(info, schema, prefix, progress=lambda stage: report_progress(stage, log_rows))
+    except BaseException:
+        # Never leave a half-loaded database behind: the tables were created by this call.
+        _drop_tables(info, schema, prefix)
+        raise
     seconds = time.perf_counter() - started
-    log_rows = counts.get(prefix + "logstore_standard_log", 0)
     return GenerationReport(counts, seconds, log_rows / seconds if seconds else 0.0, settings.scale, seed)
 
 
@@ -123,47 +120,57 @@ def existing_tables(connection, schema: str, prefix: str) -> list[str]:
     return [prefix + name for name in REQUIRED_TABLES if prefix + name in present]
 
 
-def _load(connection, schema: str, prefix: str, settings: GenerationSettings, progress: Progress) -> dict[str, int]:
+def _load(info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSettings,
+          progress: Progress) -> dict[str, int]:  # fmt: skip
+    """Every row of the 20 tables, in two transactions: the log's COPY streams and the rest."""
     counts: dict[str, int] = {}
     site, plans = build_world(settings)
     progress("plan", 0)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        for table, columns, rows in static_tables(site, plans):
-            counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
-        progress("tables", sum(counts.values()))
-        actors = build_actors(site, plans.cohort, plans.enrolments, plans.staff,
-                              *plan.learner_courses(plans.enrolments, plans.cohort.count))  # fmt: skip
-        course_weights = np.bincount(plans.enrolments.course, minlength=N_COURSES + 2)[2:].astype(float)
-        simulator = BrowsingSimulator(site, actors, plans.staff, plans.discussions, course_weights)
-        expander = EpisodeExpander(site, plans, _stream(settings, 3))
-        stream = LogStream(site, simulator, expander, settings.seed, settings.scale, settings.anomaly_rate)
-        encoder = LogEncoder(site, random_tokens(_stream(settings, 4), 4096, 26))
-        log_table = prefix + "logstore_standard_log"
-        counts[log_table] = 0
-        for block, first_id in stream.blocks():
-            counts[log_table] += copy_arrow(cursor, schema, log_table, encoder.encode(block, first_id))
-            progress("log", counts[log_table])
-        observed = stream.finish()
-        for table, columns, rows in (user_table(site, plans, observed), completion_table(plans, observed)):
-            counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
-        for table in moodle_tables().values():
-            for statement in table_index_statements(table, schema, prefix):
-                cursor.execute(statement)
-            _set_sequence(cursor, schema, prefix + table.name)
-            progress("indexes", counts[log_table])
-        for table in moodle_tables().values():
-            cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, prefix + table.name)))
-        progress("analyze", counts[log_table])
+    log_table = prefix + "logstore_standard_log"
+    connection = info.connect()
+    copier = ParallelCopier(info, schema, log_table, list(LOG_COLUMNS))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+            for table, columns, rows in static_tables(site, plans):
+                counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
+            progress("tables", sum(counts.values()))
+            stream = _log_stream(site, plans, settings)
+            encoder = LogEncoder(site, random_tokens(_stream(settings, 4), 4096, 26))
+            counts[log_table] = 0
+            for block, first_id in stream.blocks():
+                copier.put(csv_payload(encoder.encode(block, first_id)))
+                counts[log_table] += len(block)
+                progress("log", counts[log_table])
+            observed = stream.finish()
+            for table, columns, rows in (user_table(site, plans, observed), completion_table(plans, observed)):
+                counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
+        copier.finish()
+        connection.commit()
+    except BaseException:
+        with contextlib.suppress(BaseException):  # the original error is the one to report
+            copier.finish(commit=False)
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
     return {prefix + name: counts.get(prefix + name, 0) for name in REQUIRED_TABLES}
 
 
-def _set_sequence(cursor, schema: str, table: str) -> None:
-    """Move the id sequence past the loaded rows, as a restored dump has it."""
-    qualified = sql.Identifier(schema, table)
-    cursor.execute(
-        sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}").format(
-            qualified
-        ),
-        (qualified.as_string(cursor),),
-    )
+def _log_stream(site: Site, plans: Plans, settings: GenerationSettings) -> LogStream:
+    actors = build_actors(site, plans.cohort, plans.enrolments, plans.staff,
+                          *plan.learner_courses(plans.enrolments, plans.cohort.count))  # fmt: skip
+    course_weights = np.bincount(plans.enrolments.course, minlength=N_COURSES + 2)[2:].astype(float)
+    simulator = BrowsingSimulator(site, actors, plans.staff, plans.discussions, course_weights)
+    expander = EpisodeExpander(site, plans, _stream(settings, 3))
+    return LogStream(site, simulator, expander, settings.seed, settings.scale, settings.anomaly_rate)
+
+
+def _drop_tables(info: ConnectionInfo, schema: str, prefix: str) -> None:
+    connection = info.connect(autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            for name in REQUIRED_TABLES:
+                cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, prefix + name)))
+    finally:
+        connection.close()
