@@ -42,3 +42,19 @@
     {%- endif -%}
     {{ return((minutes * 60) | round | int) }}
 {%- endmacro %}
+
+
+{#-
+    Idle timeout of the learner-reflecting active sessions, in seconds (var
+    idle_timeout_minutes). Unlike session_idle_timeout_minutes it cannot be switched off:
+    without it, a learner who never logs in (the mobile app) has one session for the term.
+-#}
+{% macro active_idle_timeout_seconds() -%}
+    {%- set minutes = var('idle_timeout_minutes', 30) -%}
+    {%- if minutes is not number or minutes is sameas true or minutes is sameas false
+        or minutes <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var idle_timeout_minutes must be a positive number of minutes, got: " ~ minutes) }}
+    {%- endif -%}
+    {{ return((minutes * 60) | round | int) }}
+{%- endmacro %}

@@ -1,4 +1,7 @@
-{#- One row per Moodle user, with no personal data: flags, activity counts and dedication. -#}
+{#-
+    One row per Moodle user, with no personal data: flags, the original activity counts and
+    dedication, and the learner-reflecting learner actions and active time.
+-#}
 {%- set verbs = [
     'loggedin', 'viewed', 'started', 'submitted', 'uploaded', 'updated',
     'searched', 'resumed', 'answered', 'attempted', 'abandoned',
@@ -12,6 +15,10 @@ users as (
 
 activity as (
     select * from {{ ref('int_users_activity_aggregated') }}
+),
+
+active_engagement as (
+    select * from {{ ref('int_users_active_engagement_aggregated') }}
 ),
 
 course_learners as (
@@ -45,6 +52,13 @@ joined as (
             cast(coalesce(activity.dedication_seconds, 0) as {{ dbt.type_numeric() }}) / 3600,
             2
         ) as dedication_hours,
+        coalesce(active_engagement.learner_action_count, 0) as learner_action_count,
+        coalesce(active_engagement.active_session_count, 0) as active_session_count,
+        coalesce(active_engagement.active_seconds, 0) as active_seconds,
+        round(
+            cast(coalesce(active_engagement.active_seconds, 0) as {{ dbt.type_numeric() }}) / 3600,
+            2
+        ) as active_hours,
         {%- for verb in verbs %}
             coalesce(activity.{{ verb }}_count, 0) as {{ verb }}_count,
         {%- endfor %}
@@ -57,6 +71,8 @@ joined as (
     from users
     left join activity
         on users.user_id = activity.user_id
+    left join active_engagement
+        on users.user_id = active_engagement.user_id
     left join learners
         on users.user_id = learners.user_id
 )

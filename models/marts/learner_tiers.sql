@@ -35,6 +35,19 @@ metrics_unpivoted as (
         'dedication_time' as metric,
         cast(dedication_seconds as {{ dbt.type_bigint() }}) as metric_value
     from learners
+    -- The learner-reflecting metrics (see def_active_time, def_learner_action_count).
+    union all
+    select
+        user_id,
+        'active_time' as metric,
+        cast(active_seconds as {{ dbt.type_bigint() }}) as metric_value
+    from learners
+    union all
+    select
+        user_id,
+        'learner_action_count' as metric,
+        cast(learner_action_count as {{ dbt.type_bigint() }}) as metric_value
+    from learners
 ),
 
 metrics_ranked as (

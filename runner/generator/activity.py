@@ -15,13 +15,26 @@ import numpy as np
 
 from . import people as ppl
 from . import timeline as tl
-from .catalogue import K, VIEW_KIND_BY_MODULE
+from .catalogue import VIEW_KIND_BY_MODULE, K
 from .logblock import WEB, WS, LogBlock, make_block
 from .site import Site
 
 # Action types.
-(COURSE, MATERIAL, FORUM_READ, QUIZ_LOOK, ASSIGN_LOOK, GRADES, DASHBOARD, PARTICIPANTS, PROFILE,
- QUIZ_REPORT, GRADING_TABLE, GRADER, LOG_REPORT) = range(13)  # fmt: skip
+(
+    COURSE,
+    MATERIAL,
+    FORUM_READ,
+    QUIZ_LOOK,
+    ASSIGN_LOOK,
+    GRADES,
+    DASHBOARD,
+    PARTICIPANTS,
+    PROFILE,
+    QUIZ_REPORT,
+    GRADING_TABLE,
+    GRADER,
+    LOG_REPORT,
+) = range(13)
 N_TYPES = 13
 # Which module list an action picks from: 0 material, 1 forum, 2 quiz, 3 assign, -1 none.
 TYPE_CATEGORY = np.array([-1, 0, 1, 2, 3, -1, -1, -1, -1, 2, 3, -1, -1])
@@ -114,7 +127,9 @@ class CmPicker:
 def build_actors(site, cohort, enrolments, staff, learner_courses, n_learner_courses) -> Actors:
     people = site.people
     n = cohort.count
-    learners_per_course = np.bincount(enrolments.course[enrolments.learner >= 0], minlength=len(site.courses.shortname))
+    learners_per_course = np.bincount(
+        enrolments.course[enrolments.learner >= 0], minlength=len(site.courses.shortname)
+    )
     teachers = people.ids_of(ppl.TEACHER)
     teacher_courses = np.zeros((len(teachers), 3), dtype=np.int64)
     teacher_counts = np.zeros(len(teachers), dtype=np.int64)
@@ -126,7 +141,10 @@ def build_actors(site, cohort, enrolments, staff, learner_courses, n_learner_cou
                 teacher_courses[i, teacher_counts[i]] = course
                 teacher_counts[i] += 1
     class_size = np.array(
-        [learners_per_course[teacher_courses[i, : teacher_counts[i]]].sum() for i in range(len(teachers))]
+        [
+            learners_per_course[teacher_courses[i, : teacher_counts[i]]].sum()
+            for i in range(len(teachers))
+        ]
     )
     teacher_rate = TEACHER_SESSIONS_PER_DAY * np.maximum(class_size / 90, 0.05)
     managers = staff.managers
@@ -139,10 +157,22 @@ def build_actors(site, cohort, enrolments, staff, learner_courses, n_learner_cou
     staff_counts = np.concatenate([teacher_counts, np.zeros(len(managers) + 1, dtype=np.int64)])
     return Actors(
         user=np.concatenate([cohort.user, teachers, managers, [ppl.ADMIN_ID]]),
-        role=np.concatenate([np.full(n, ppl.LEARNER), np.full(len(teachers), ppl.TEACHER),
-                             np.full(len(managers), ppl.MANAGER), [ppl.ADMIN]]),  # fmt: skip
-        rate=np.concatenate([learner_rate, teacher_rate, np.full(len(managers), MANAGER_SESSIONS_PER_DAY),
-                             [admin_rate]]),  # fmt: skip
+        role=np.concatenate(
+            [
+                np.full(n, ppl.LEARNER),
+                np.full(len(teachers), ppl.TEACHER),
+                np.full(len(managers), ppl.MANAGER),
+                [ppl.ADMIN],
+            ]
+        ),
+        rate=np.concatenate(
+            [
+                learner_rate,
+                teacher_rate,
+                np.full(len(managers), MANAGER_SESSIONS_PER_DAY),
+                [admin_rate],
+            ]
+        ),
         start_day=np.concatenate([cohort.start_day, np.zeros(n_staff, dtype=np.int64)]),
         end_day=np.concatenate([cohort.end_day, np.full(n_staff, tl.TERM_DAYS)]),
         courses=np.concatenate([learner_courses, staff_courses]),
@@ -177,11 +207,15 @@ class BrowsingSimulator:
         self.discussion_id = discussions.id[order]
         self.discussion_start = np.searchsorted(self.discussion_key, np.arange(cms.count + 2) << 32)
 
-    def sessions(self, rng: np.random.Generator, day0: int, day1: int, serial0: int) -> tuple[LogBlock, int]:
+    def sessions(
+        self, rng: np.random.Generator, day0: int, day1: int, serial0: int
+    ) -> tuple[LogBlock, int]:
         a = self.actors
         days = np.arange(day0, day1)
         active = (a.start_day[:, None] <= days[None, :]) & (a.end_day[:, None] > days[None, :])
-        weights = np.where(a.staff_hours[:, None], self.day_weights[True][days], self.day_weights[False][days])
+        weights = np.where(
+            a.staff_hours[:, None], self.day_weights[True][days], self.day_weights[False][days]
+        )
         counts = rng.poisson(a.rate[:, None] * weights * active)
         actor, day_index = np.nonzero(counts)
         repeats = counts[actor, day_index]
@@ -210,7 +244,9 @@ class BrowsingSimulator:
         logout = ~app & (rng.random(n) < LOGOUT_SHARE)
         n_actions = np.minimum(rng.geometric(1 / self.mean_actions[self.role_row[role]]), 60)
         course = self._session_course(rng, actor)
-        block = self._expand(rng, actor, start, role, app, login, failed, logout, n_actions, course, serial0)
+        block = self._expand(
+            rng, actor, start, role, app, login, failed, logout, n_actions, course, serial0
+        )
         return block, serial0 + n
 
     def _session_course(self, rng, actor):
@@ -219,10 +255,14 @@ class BrowsingSimulator:
         pick = np.floor(rng.random(len(actor)) * np.maximum(count, 1)).astype(np.int64)
         course = a.courses[actor, pick]
         anywhere = count == 0
-        course[anywhere] = 2 + rng.choice(len(self.course_weights), size=anywhere.sum(), p=self.course_weights)
+        course[anywhere] = 2 + rng.choice(
+            len(self.course_weights), size=anywhere.sum(), p=self.course_weights
+        )
         return course
 
-    def _expand(self, rng, actor, start, role, app, login, failed, logout, n_actions, course, serial0):
+    def _expand(
+        self, rng, actor, start, role, app, login, failed, logout, n_actions, course, serial0
+    ):
         a = self.actors
         n = len(actor)
         # --- actions
@@ -247,7 +287,9 @@ class BrowsingSimulator:
         # --- rows: [failed] [login] actions... [logout, front page]
         prefix = failed.astype(np.int64) + login
         suffix = 2 * logout.astype(np.int64)
-        action_rows_per_session = np.bincount(session_of_action, weights=rows_per_action, minlength=n).astype(np.int64)
+        action_rows_per_session = np.bincount(
+            session_of_action, weights=rows_per_action, minlength=n
+        ).astype(np.int64)
         per_session = prefix + action_rows_per_session + suffix
         total = int(per_session.sum())
         session = np.repeat(np.arange(n), per_session)
@@ -265,12 +307,19 @@ class BrowsingSimulator:
         kind[is_failed] = K["login_failed"]
         aux1[is_failed] = 3
         kind[is_login] = K["login"]
-        gap[is_login & failed[session]] = rng.integers(8, 60, size=int((is_login & failed[session]).sum()))
+        gap[is_login & failed[session]] = rng.integers(
+            8, 60, size=int((is_login & failed[session]).sum())
+        )
         # action rows
-        action_mask = (position >= prefix[session]) & (position < prefix[session] + action_rows_per_session[session])
+        action_mask = (position >= prefix[session]) & (
+            position < prefix[session] + action_rows_per_session[session]
+        )
         action_rows = np.flatnonzero(action_mask)
         action_of_row = np.repeat(np.arange(n_act), rows_per_action)
-        step = np.arange(len(action_rows)) - np.concatenate([[0], np.cumsum(rows_per_action)[:-1]])[action_of_row]
+        step = (
+            np.arange(len(action_rows))
+            - np.concatenate([[0], np.cumsum(rows_per_action)[:-1]])[action_of_row]
+        )
         ws_first = is_ws[action_of_row] & (step == 0)
         step = step - is_ws[action_of_row]
         t = kind_type[action_of_row]
@@ -284,31 +333,49 @@ class BrowsingSimulator:
         cm_row[action_rows] = row_cm
         aux1[action_rows[ws_first]] = TYPE_WS_FUNCTION[t[ws_first]]
         # gaps: between actions a reading time, within an action the click or the same request
-        between = np.clip(rng.lognormal(np.log(45), 1.0, size=len(action_rows)), 2, 1500).astype(np.int64)
+        between = np.clip(rng.lognormal(np.log(45), 1.0, size=len(action_rows)), 2, 1500).astype(
+            np.int64
+        )
         reading = rng.random(len(action_rows)) < 0.07
         between[reading] = rng.integers(300, 1800, size=int(reading.sum()))
         starts_action = (step == 0) & ~is_ws[action_of_row] | ws_first
-        within = np.where(t == FORUM_READ, np.clip(rng.lognormal(np.log(35), 0.8, len(t)), 3, 900), 0)
-        within = np.where((t == QUIZ_REPORT) | (t == GRADING_TABLE), rng.integers(3, 30, len(t)), within)
-        within = np.where(step == 0, 0, within)  # the event after the app's call is the same request
+        within = np.where(
+            t == FORUM_READ, np.clip(rng.lognormal(np.log(35), 0.8, len(t)), 3, 900), 0
+        )
+        within = np.where(
+            (t == QUIZ_REPORT) | (t == GRADING_TABLE), rng.integers(3, 30, len(t)), within
+        )
+        within = np.where(
+            step == 0, 0, within
+        )  # the event after the app's call is the same request
         row_gap = np.where(starts_action, between, within).astype(np.int64)
         gap[action_rows] = row_gap
         # after a login the dashboard follows within a second or two
-        after_login = action_rows[(position[action_rows] == prefix[session[action_rows]]) & login[session[action_rows]]]
+        after_login = action_rows[
+            (position[action_rows] == prefix[session[action_rows]]) & login[session[action_rows]]
+        ]
         gap[after_login] = rng.integers(0, 3, size=len(after_login))
         # the very first row of a session starts at the session start
         gap[session_first_row] = 0
         # some sessions pause for hours and go on without logging in again
         long_gap = (rng.random(n) < LONG_GAP_SHARE) & (n_actions >= 2)
-        paused = first_action[long_gap] + 1 + np.floor(rng.random(long_gap.sum()) * (n_actions[long_gap] - 1)).astype(np.int64)
+        paused = (
+            first_action[long_gap]
+            + 1
+            + np.floor(rng.random(long_gap.sum()) * (n_actions[long_gap] - 1)).astype(np.int64)
+        )
         action_row_start = np.concatenate([[0], np.cumsum(rows_per_action)[:-1]])
-        gap[action_rows[action_row_start[paused]]] = rng.integers(4 * 3600, 9 * 3600, size=len(paused))
+        gap[action_rows[action_row_start[paused]]] = rng.integers(
+            4 * 3600, 9 * 3600, size=len(paused)
+        )
         # suffix rows
         end = session_first_row + per_session
         logout_rows = (end - 2)[logout]
         front_rows = (end - 1)[logout]
         kind[logout_rows] = K["logout"]
-        gap[logout_rows] = np.clip(rng.lognormal(np.log(40), 1.0, size=len(logout_rows)), 2, 900).astype(np.int64)
+        gap[logout_rows] = np.clip(
+            rng.lognormal(np.log(40), 1.0, size=len(logout_rows)), 2, 900
+        ).astype(np.int64)
         aux1[logout_rows] = rng.integers(0, 4096, size=len(logout_rows))
         kind[front_rows] = K["course"]
         user[front_rows] = 0
@@ -320,7 +387,9 @@ class BrowsingSimulator:
         profile = kind == K["profile"]
         related[profile] = self.first_teacher[row_course[profile]]
         own = profile & (related == user)
-        related[own] = a.user[rng.integers(0, max(1, int((a.role == ppl.LEARNER).sum())), size=int(own.sum()))]
+        related[own] = a.user[
+            rng.integers(0, max(1, int((a.role == ppl.LEARNER).sum())), size=int(own.sum()))
+        ]
         block = make_block(
             total,
             kind=kind,
@@ -341,7 +410,9 @@ class BrowsingSimulator:
         """Point discussion views at a discussion that exists by then; drop them where none does."""
         rows = np.flatnonzero(block.kind == K["discussion_viewed"])
         cm, time = block.cm[rows], block.time[rows]
-        available = np.searchsorted(self.discussion_key, (cm << 32) | time) - self.discussion_start[cm]
+        available = (
+            np.searchsorted(self.discussion_key, (cm << 32) | time) - self.discussion_start[cm]
+        )
         back = np.floor(np.maximum(available, 0) * rng.random(len(rows)) ** 2).astype(np.int64)
         index = self.discussion_start[cm] + available - 1 - back
         ok = available > 0

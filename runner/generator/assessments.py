@@ -69,7 +69,9 @@ def _deadline_days(rng, site, cohort, learner, cms, mean_days_before):
     return day, due, due_day
 
 
-def plan_quiz_attempts(rng: np.random.Generator, site: Site, cohort: Cohort, enrolments: Enrolments):
+def plan_quiz_attempts(
+    rng: np.random.Generator, site: Site, cohort: Cohort, enrolments: Enrolments
+):
     rows, cms = _pairs(enrolments, cohort, site.courses.quizzes)
     learner = enrolments.learner[rows]
     engagement = cohort.engagement[learner]
@@ -84,8 +86,12 @@ def plan_quiz_attempts(rng: np.random.Generator, site: Site, cohort: Cohort, enr
     second &= again < due - 600
     index = np.concatenate([np.arange(len(submit)), np.flatnonzero(second)])
     submit = np.concatenate([submit, again[second]])
-    attempt_number = np.concatenate([np.zeros(len(day), dtype=np.int64), np.ones(second.sum(), np.int64)])
-    duration = np.clip(rng.lognormal(np.log(12 * 60), 0.5, size=len(submit)), 180, 55 * 60).astype(np.int64)
+    attempt_number = np.concatenate(
+        [np.zeros(len(day), dtype=np.int64), np.ones(second.sum(), np.int64)]
+    )
+    duration = np.clip(rng.lognormal(np.log(12 * 60), 0.5, size=len(submit)), 180, 55 * 60).astype(
+        np.int64
+    )
     learner = learner[index]
     p_correct = 1 / (1 + np.exp(-(0.3 + 0.9 * cohort.ability[learner] + 0.4 * attempt_number)))
     score = rng.binomial(QUIZ_GRADEMAX, p_correct)
@@ -104,8 +110,9 @@ def plan_quiz_attempts(rng: np.random.Generator, site: Site, cohort: Cohort, enr
     return attempts
 
 
-def plan_submissions(rng: np.random.Generator, site: Site, cohort: Cohort, enrolments: Enrolments,
-                     staff: Staff) -> Submissions:  # fmt: skip
+def plan_submissions(
+    rng: np.random.Generator, site: Site, cohort: Cohort, enrolments: Enrolments, staff: Staff
+) -> Submissions:
     rows, cms = _pairs(enrolments, cohort, site.courses.assigns)
     learner = enrolments.learner[rows]
     engagement = cohort.engagement[learner]
@@ -116,7 +123,9 @@ def plan_submissions(rng: np.random.Generator, site: Site, cohort: Cohort, enrol
     submits &= (day < cohort.end_day[learner]) & (day < tl.TERM_DAYS)
     rows, cms, learner, day, due, late = (a[submits] for a in (rows, cms, learner, day, due, late))
     submit = _learner_times(rng, day)
-    submit = np.where(late, submit, np.minimum(submit, due - rng.integers(120, 5400, size=len(day))))
+    submit = np.where(
+        late, submit, np.minimum(submit, due - rng.integers(120, 5400, size=len(day)))
+    )
     order = np.lexsort((learner, submit))
     rows, cms, learner, submit = rows[order], cms[order], learner[order], submit[order]
     n = len(submit)
@@ -143,7 +152,9 @@ def plan_submissions(rng: np.random.Generator, site: Site, cohort: Cohort, enrol
     reads &= feedback_day < tl.TERM_DAYS
     feedback_time = np.where(reads, _learner_times(rng, np.where(reads, feedback_day, 0)), 0)
     too_early = reads & (feedback_time <= grade_time + 600)
-    feedback_time[too_early] = grade_time[too_early] + rng.integers(3600, 5 * 3600, size=too_early.sum())
+    feedback_time[too_early] = grade_time[too_early] + rng.integers(
+        3600, 5 * 3600, size=too_early.sum()
+    )
     return Submissions(
         learner=learner,
         user=cohort.user[learner],

@@ -20,7 +20,9 @@ def _text_field(value) -> str:
     return str(value)
 
 
-def copy_rows(cursor, schema: str, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+def copy_rows(
+    cursor, schema: str, table: str, columns: Sequence[str], rows: Iterable[Sequence]
+) -> int:
     """COPY ``rows`` (tuples in ``columns`` order, None for NULL) into ``schema.table``."""
     buffer = io.StringIO()
     count = 0

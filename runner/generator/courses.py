@@ -12,40 +12,80 @@ from . import timeline as tl
 
 # mdl_modules of a standard 4.5 install, in id order, with the disabled ones (visible 0).
 MODULES: tuple[tuple[str, int], ...] = (
-    ("assign", 1), ("bigbluebuttonbn", 0), ("book", 1), ("chat", 0), ("choice", 1), ("data", 1),
-    ("feedback", 1), ("folder", 1), ("forum", 1), ("glossary", 1), ("h5pactivity", 1), ("imscp", 1),
-    ("label", 1), ("lesson", 1), ("lti", 1), ("page", 1), ("quiz", 1), ("resource", 1), ("scorm", 1),
-    ("subsection", 0), ("survey", 0), ("url", 1), ("wiki", 1), ("workshop", 1),
-)  # fmt: skip
+    ("assign", 1),
+    ("bigbluebuttonbn", 0),
+    ("book", 1),
+    ("chat", 0),
+    ("choice", 1),
+    ("data", 1),
+    ("feedback", 1),
+    ("folder", 1),
+    ("forum", 1),
+    ("glossary", 1),
+    ("h5pactivity", 1),
+    ("imscp", 1),
+    ("label", 1),
+    ("lesson", 1),
+    ("lti", 1),
+    ("page", 1),
+    ("quiz", 1),
+    ("resource", 1),
+    ("scorm", 1),
+    ("subsection", 0),
+    ("survey", 0),
+    ("url", 1),
+    ("wiki", 1),
+    ("workshop", 1),
+)
 MODULE_ID = {name: index + 1 for index, (name, _) in enumerate(MODULES)}
 
 COURSE_TITLES = (
-    ("Python for Data Science", "PYDS101"), ("Statistics for Machine Learning", "STAT110"),
-    ("SQL and Data Warehousing", "SQL120"), ("Data Visualisation and Storytelling", "VIZ130"),
-    ("Professional Skills for Data Careers", "PROF100"), ("Machine Learning Foundations", "ML201"),
-    ("Data Engineering Pipelines", "DE210"), ("Cloud Computing for Data Teams", "CLOUD220"),
-    ("Deep Learning", "DL301"), ("MLOps in Practice", "MLOPS310"), ("Natural Language Processing",
-    "NLP320"), ("Computer Vision", "CV330"), ("Causal Inference", "CAUS340"),
-    ("Time Series Forecasting", "TS350"), ("Responsible AI", "RAI150"),
-)  # fmt: skip
+    ("Python for Data Science", "PYDS101"),
+    ("Statistics for Machine Learning", "STAT110"),
+    ("SQL and Data Warehousing", "SQL120"),
+    ("Data Visualisation and Storytelling", "VIZ130"),
+    ("Professional Skills for Data Careers", "PROF100"),
+    ("Machine Learning Foundations", "ML201"),
+    ("Data Engineering Pipelines", "DE210"),
+    ("Cloud Computing for Data Teams", "CLOUD220"),
+    ("Deep Learning", "DL301"),
+    ("MLOps in Practice", "MLOPS310"),
+    ("Natural Language Processing", "NLP320"),
+    ("Computer Vision", "CV330"),
+    ("Causal Inference", "CAUS340"),
+    ("Time Series Forecasting", "TS350"),
+    ("Responsible AI", "RAI150"),
+)
 N_COURSES = len(COURSE_TITLES)
 SITE_COURSE = 1
 SECTIONS = 7  # weekly-style topics, each about a month of the term
 SECTION_DAYS = tl.TERM_DAYS / SECTIONS
 # Learning material per topic section: probability that a section has one of each.
 MATERIAL_ODDS = (
-    ("page", 0.65), ("resource", 0.4), ("url", 0.2), ("lesson", 0.07), ("folder", 0.05),
-    ("book", 0.05), ("h5pactivity", 0.05), ("label", 0.08),
-)  # fmt: skip
+    ("page", 0.65),
+    ("resource", 0.4),
+    ("url", 0.2),
+    ("lesson", 0.07),
+    ("folder", 0.05),
+    ("book", 0.05),
+    ("h5pactivity", 0.05),
+    ("label", 0.08),
+)
 ASSESSMENT_ODDS = 0.45  # per section, for a quiz and (independently) an assignment
 QUIZ_GRADEMAX, ASSIGN_GRADEMAX = 10, 100
 # Share of material with view-based completion tracking (the rest has none).
 VIEW_COMPLETION_SHARE = 0.2
 TEACHER_ROLE, EDITING_TEACHER_ROLE, STUDENT_ROLE, MANAGER_ROLE, AUDITOR_ROLE = 4, 3, 5, 1, 9
 ROLES = (
-    (1, "manager"), (2, "coursecreator"), (3, "editingteacher"), (4, "teacher"), (5, "student"),
-    (6, "guest"), (7, "user"), (8, "frontpage"),
-)  # fmt: skip
+    (1, "manager"),
+    (2, "coursecreator"),
+    (3, "editingteacher"),
+    (4, "teacher"),
+    (5, "student"),
+    (6, "guest"),
+    (7, "user"),
+    (8, "frontpage"),
+)
 CUSTOM_ROLE = (
     9,
     "Auditor",
@@ -182,7 +222,7 @@ def build_courses(rng: np.random.Generator) -> Courses:
         return np.array(sorted(selected, key=lambda i: (cms.open_day[i], i)), dtype=np.int64)
 
     course_ids = range(N_COURSES + 2)
-    material = tuple(m for m in _VIEW_TRACKABLE if m != "label") + ("choice",)
+    material = (*(m for m in _VIEW_TRACKABLE if m != "label"), "choice")
     return Courses(
         shortname=shortname,
         fullname=fullname,

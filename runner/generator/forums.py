@@ -17,12 +17,21 @@ LEARNER_DISCUSSIONS_AT_SCALE1 = 30
 REPLIES_AT_SCALE1 = 55
 MAX_EDIT_SECONDS = 1800  # forum cron mails a post once it can no longer be edited
 SUBJECTS = (
-    "Handling missing values", "Question about the project brief", "Overfitting help",
-    "Study group this weekend?", "Deadline clarification", "Sharing my notebook",
-    "Which metric should we use?", "Trouble installing the libraries",
-)  # fmt: skip
-ANNOUNCEMENT_SUBJECTS = ("Welcome to the course", "Quiz reminder", "Project feedback is out",
-                         "Live session moved to Thursday")  # fmt: skip
+    "Handling missing values",
+    "Question about the project brief",
+    "Overfitting help",
+    "Study group this weekend?",
+    "Deadline clarification",
+    "Sharing my notebook",
+    "Which metric should we use?",
+    "Trouble installing the libraries",
+)
+ANNOUNCEMENT_SUBJECTS = (
+    "Welcome to the course",
+    "Quiz reminder",
+    "Project feedback is out",
+    "Live session moved to Thursday",
+)
 
 
 @dataclass
@@ -67,41 +76,72 @@ class Notifications:
     recipients: np.ndarray
 
 
-def plan_forums(rng: np.random.Generator, site: Site, cohort: Cohort, enrolments: Enrolments,
-                staff: Staff, scale: float) -> tuple[Discussions, Posts, Notifications]:  # fmt: skip
+def plan_forums(
+    rng: np.random.Generator,
+    site: Site,
+    cohort: Cohort,
+    enrolments: Enrolments,
+    staff: Staff,
+    scale: float,
+) -> tuple[Discussions, Posts, Notifications]:
     courses = site.courses
     drafts = []  # (time, discussion key, user, course, cm, subject)
     # Teachers' announcements in each course's news forum.
     for course in range(2, len(courses.shortname)):
-        news, general = courses.forums[course][0], courses.forums[course][1]
+        news = courses.forums[course][0]
         days = np.sort(rng.integers(0, tl.TERM_DAYS - 7, size=ANNOUNCEMENTS_PER_COURSE))
         days[0] = 0
         times = tl.day_start(days) + tl.sample_seconds_of_day(rng, len(days), tl.STAFF_HOUR_WEIGHTS)
         for k, time in enumerate(times):
             subject = ANNOUNCEMENT_SUBJECTS[k % len(ANNOUNCEMENT_SUBJECTS)]
-            drafts.append((int(time), len(drafts), staff.teachers_of[course][0][0], course, int(news), subject))
-        del general
+            drafts.append(
+                (
+                    int(time),
+                    len(drafts),
+                    staff.teachers_of[course][0][0],
+                    course,
+                    int(news),
+                    subject,
+                )
+            )
     # Learners open discussions in the general forum of a course they are active in.
-    rows = np.flatnonzero((enrolments.learner >= 0))
+    rows = np.flatnonzero(enrolments.learner >= 0)
     rows = rows[~cohort.never[enrolments.learner[rows]]]
     weights = cohort.engagement[enrolments.learner[rows]]
     n_discussions = max(2, round(LEARNER_DISCUSSIONS_AT_SCALE1 * scale))
     openers = rng.choice(rows, size=n_discussions, p=weights / weights.sum())
     for row in openers:
         learner = enrolments.learner[row]
-        day = int(rng.integers(cohort.start_day[learner], max(cohort.start_day[learner] + 1,
-                                                                min(cohort.end_day[learner], tl.TERM_DAYS - 3))))  # fmt: skip
+        day = int(
+            rng.integers(
+                cohort.start_day[learner],
+                max(cohort.start_day[learner] + 1, min(cohort.end_day[learner], tl.TERM_DAYS - 3)),
+            )
+        )
         time = int(tl.day_start(day) + tl.sample_seconds_of_day(rng, 1, tl.HOUR_WEIGHTS)[0])
         course = int(enrolments.course[row])
-        drafts.append((time, len(drafts), int(enrolments.user[row]), course, int(courses.forums[course][1]),
-                       SUBJECTS[int(rng.integers(len(SUBJECTS)))]))  # fmt: skip
+        drafts.append(
+            (
+                time,
+                len(drafts),
+                int(enrolments.user[row]),
+                course,
+                int(courses.forums[course][1]),
+                SUBJECTS[int(rng.integers(len(SUBJECTS)))],
+            )
+        )
     discussion_drafts = sorted(drafts)
     # Replies: learners of the course who are active then, or its teacher.
-    posts = [(t, key, user, course, cm, subject, True) for t, key, user, course, cm, subject in discussion_drafts]
+    posts = [
+        (t, key, user, course, cm, subject, True)
+        for t, key, user, course, cm, subject in discussion_drafts
+    ]
     learner_discussions = [d for d in discussion_drafts if d[4] == courses.forums[d[3]][1]]
     n_replies = max(3, round(REPLIES_AT_SCALE1 * scale))
     for _ in range(n_replies):
-        time0, key, _, course, cm, subject = learner_discussions[int(rng.integers(len(learner_discussions)))]
+        time0, key, _, course, cm, subject = learner_discussions[
+            int(rng.integers(len(learner_discussions)))
+        ]
         time = time0 + 600 + int(rng.exponential(2 * 86400))
         if time >= tl.TERM_END:
             continue
@@ -127,7 +167,9 @@ def plan_forums(rng: np.random.Generator, site: Site, cohort: Cohort, enrolments
         d = post_discussion[i]
         earlier = seen_posts.setdefault(int(d), [])
         if not first[i]:
-            parent[i] = earlier[0] if rng.random() < 0.6 else earlier[int(rng.integers(len(earlier)))]
+            parent[i] = (
+                earlier[0] if rng.random() < 0.6 else earlier[int(rng.integers(len(earlier)))]
+            )
         earlier.append(i + 1)
         if (int(d), post[2]) not in subscribed:
             subscribed.add((int(d), post[2]))
@@ -143,11 +185,20 @@ def plan_forums(rng: np.random.Generator, site: Site, cohort: Cohort, enrolments
         cm=np.array([d[4] for d in discussion_drafts], dtype=np.int64),
         user=np.array([d[2] for d in discussion_drafts], dtype=np.int64),
         name=[d[5] for d in discussion_drafts],
-        firstpost=np.array([post_ids[(post_discussion == k + 1) & first][0]
-                            for k in range(len(discussion_drafts))], dtype=np.int64),  # fmt: skip
+        firstpost=np.array(
+            [
+                post_ids[(post_discussion == k + 1) & first][0]
+                for k in range(len(discussion_drafts))
+            ],
+            dtype=np.int64,
+        ),
         created=np.array([d[0] for d in discussion_drafts], dtype=np.int64),
-        timemodified=np.array([created[last_post[k + 1]] for k in range(len(discussion_drafts))], np.int64),
-        usermodified=np.array([users[last_post[k + 1]] for k in range(len(discussion_drafts))], np.int64),
+        timemodified=np.array(
+            [created[last_post[k + 1]] for k in range(len(discussion_drafts))], np.int64
+        ),
+        usermodified=np.array(
+            [users[last_post[k + 1]] for k in range(len(discussion_drafts))], np.int64
+        ),
     )
     result_posts = Posts(
         id=post_ids,

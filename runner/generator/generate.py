@@ -11,15 +11,20 @@ import numpy as np
 from psycopg2 import sql
 
 from runner.connection import ConnectionInfo
-from runner.moodle_schema import REQUIRED_TABLES, create_schema, validate_identifier, validate_prefix
+from runner.moodle_schema import (
+    REQUIRED_TABLES,
+    create_schema,
+    validate_identifier,
+    validate_prefix,
+)
 
 from . import assessments, forums, gradebook, plan
 from .activity import BrowsingSimulator, build_actors
 from .copyload import copy_rows
 from .courses import N_COURSES
 from .episodes import EpisodeExpander, Plans
-from .logstream import LogStream
 from .loader import ParallelCopier, build_indexes_and_analyze, csv_payload
+from .logstream import LogStream
 from .logwriter import LOG_COLUMNS, LogEncoder
 from .names import random_tokens
 from .site import Site, build_site
@@ -59,9 +64,21 @@ def build_world(settings: GenerationSettings) -> tuple[Site, Plans]:
     submissions = assessments.plan_submissions(rng, site, cohort, enrolments, staff)
     items = gradebook.build_grade_items(site)
     book = gradebook.replay_grades(items, attempts, submissions)
-    discussions, posts, notifications = forums.plan_forums(rng, site, cohort, enrolments, staff, settings.scale)
-    plans = Plans(cohort, enrolments, staff, attempts, submissions, book, discussions, posts, notifications,
-                  role_assignment_offset=len(staff.managers))  # fmt: skip
+    discussions, posts, notifications = forums.plan_forums(
+        rng, site, cohort, enrolments, staff, settings.scale
+    )
+    plans = Plans(
+        cohort,
+        enrolments,
+        staff,
+        attempts,
+        submissions,
+        book,
+        discussions,
+        posts,
+        notifications,
+        role_assignment_offset=len(staff.managers),
+    )
     return site, plans
 
 
@@ -101,13 +118,17 @@ def generate(
     try:
         counts = _load(info, schema, prefix, settings, report_progress)
         log_rows = counts[prefix + "logstore_standard_log"]
-        build_indexes_and_analyze(info, schema, prefix, progress=lambda stage: report_progress(stage, log_rows))
+        build_indexes_and_analyze(
+            info, schema, prefix, progress=lambda stage: report_progress(stage, log_rows)
+        )
     except BaseException:
         # Never leave a half-loaded database behind: the tables were created by this call.
         _drop_tables(info, schema, prefix)
         raise
     seconds = time.perf_counter() - started
-    return GenerationReport(counts, seconds, log_rows / seconds if seconds else 0.0, settings.scale, seed)
+    return GenerationReport(
+        counts, seconds, log_rows / seconds if seconds else 0.0, settings.scale, seed
+    )
 
 
 def existing_tables(connection, schema: str, prefix: str) -> list[str]:
@@ -120,8 +141,9 @@ def existing_tables(connection, schema: str, prefix: str) -> list[str]:
     return [prefix + name for name in REQUIRED_TABLES if prefix + name in present]
 
 
-def _load(info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSettings,
-          progress: Progress) -> dict[str, int]:  # fmt: skip
+def _load(
+    info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSettings, progress: Progress
+) -> dict[str, int]:
     """Every row of the 20 tables, in two transactions: the log's COPY streams and the rest."""
     counts: dict[str, int] = {}
     site, plans = build_world(settings)
@@ -143,7 +165,10 @@ def _load(info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSe
                 counts[log_table] += len(block)
                 progress("log", counts[log_table])
             observed = stream.finish()
-            for table, columns, rows in (user_table(site, plans, observed), completion_table(plans, observed)):
+            for table, columns, rows in (
+                user_table(site, plans, observed),
+                completion_table(plans, observed),
+            ):
                 counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
         copier.finish()
         connection.commit()
@@ -158,12 +183,19 @@ def _load(info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSe
 
 
 def _log_stream(site: Site, plans: Plans, settings: GenerationSettings) -> LogStream:
-    actors = build_actors(site, plans.cohort, plans.enrolments, plans.staff,
-                          *plan.learner_courses(plans.enrolments, plans.cohort.count))  # fmt: skip
+    actors = build_actors(
+        site,
+        plans.cohort,
+        plans.enrolments,
+        plans.staff,
+        *plan.learner_courses(plans.enrolments, plans.cohort.count),
+    )
     course_weights = np.bincount(plans.enrolments.course, minlength=N_COURSES + 2)[2:].astype(float)
     simulator = BrowsingSimulator(site, actors, plans.staff, plans.discussions, course_weights)
     expander = EpisodeExpander(site, plans, _stream(settings, 3))
-    return LogStream(site, simulator, expander, settings.seed, settings.scale, settings.anomaly_rate)
+    return LogStream(
+        site, simulator, expander, settings.seed, settings.scale, settings.anomaly_rate
+    )
 
 
 def _drop_tables(info: ConnectionInfo, schema: str, prefix: str) -> None:
@@ -171,6 +203,8 @@ def _drop_tables(info: ConnectionInfo, schema: str, prefix: str) -> None:
     try:
         with connection.cursor() as cursor:
             for name in REQUIRED_TABLES:
-                cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, prefix + name)))
+                cursor.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, prefix + name))
+                )
     finally:
         connection.close()

@@ -44,7 +44,8 @@ class Gradebook:
     items: GradeItems
     grades: dict[tuple[int, int], dict]  # (itemid, userid) -> grade_grades row values
     history: list[tuple]  # grade_grades_history rows without id
-    # per quiz attempt: (item grade id, total grade id, item final, total final, completion state or -1)
+    # per quiz attempt: (item grade id, total grade id, item final, total final,
+    # completion state or -1 when unchanged)
     quiz_rows: np.ndarray
     # per graded submission: same layout
     assign_rows: np.ndarray
@@ -67,11 +68,17 @@ def build_grade_items(site: Site) -> GradeItems:
         return len(items.course)
 
     for course in range(2, N_COURSES + 2):
-        graded = [int(c) for c in np.flatnonzero(cms.course == course) if cms.modname[c] in ("quiz", "assign")]
+        graded = [
+            int(c)
+            for c in np.flatnonzero(cms.course == course)
+            if cms.modname[c] in ("quiz", "assign")
+        ]
         total = sum(QUIZ_GRADEMAX if cms.modname[c] == "quiz" else ASSIGN_GRADEMAX for c in graded)
         created = int(site.courses.timecreated[course])
         # The course item takes the id of its grade category (one per course).
-        items.course_item[course] = add(course, "course", None, course - 1, None, total, 0, 1, created)
+        items.course_item[course] = add(
+            course, "course", None, course - 1, None, total, 0, 1, created
+        )
         for position, cm in enumerate(graded, start=2):
             quiz = cms.modname[cm] == "quiz"
             items.item_of_cm[cm] = add(
@@ -93,7 +100,9 @@ def replay_grades(items: GradeItems, attempts: QuizAttempts, submissions: Submis
     # (time, order, type, index): 0 quiz submitted, 1 assignment submitted, 2 assignment graded
     events = [(int(t), 0, i) for i, t in enumerate(attempts.submit)]
     events += [(int(t), 1, i) for i, t in enumerate(submissions.submit)]
-    events += [(int(submissions.grade_time[i]), 2, int(i)) for i in np.flatnonzero(submissions.graded)]
+    events += [
+        (int(submissions.grade_time[i]), 2, int(i)) for i in np.flatnonzero(submissions.graded)
+    ]
     events.sort()
     grades: dict[tuple[int, int], dict] = {}
     history: list[tuple] = []
@@ -105,9 +114,17 @@ def replay_grades(items: GradeItems, attempts: QuizAttempts, submissions: Submis
         key = (item, user)
         row = grades.get(key)
         if row is None:
-            row = {"id": len(grades) + 1, "itemid": item, "userid": user, "rawgrade": None,
-                   "finalgrade": None, "usermodified": actor, "timecreated": created_now,
-                   "timemodified": time, "feedback": None}  # fmt: skip
+            row = {
+                "id": len(grades) + 1,
+                "itemid": item,
+                "userid": user,
+                "rawgrade": None,
+                "finalgrade": None,
+                "usermodified": actor,
+                "timecreated": created_now,
+                "timemodified": time,
+                "feedback": None,
+            }
             grades[key] = row
             action = 1
         else:
@@ -117,9 +134,22 @@ def replay_grades(items: GradeItems, attempts: QuizAttempts, submissions: Submis
             row["finalgrade"] = row["rawgrade"]
             row["usermodified"] = actor
         row["timemodified"] = time
-        history.append((action, row["id"], source, time, actor, item, user, row["rawgrade"],
-                        items.grademax[item - 1], actor if source != "system" else None,
-                        row["finalgrade"], row["feedback"]))  # fmt: skip
+        history.append(
+            (
+                action,
+                row["id"],
+                source,
+                time,
+                actor,
+                item,
+                user,
+                row["rawgrade"],
+                items.grademax[item - 1],
+                actor if source != "system" else None,
+                row["finalgrade"],
+                row["feedback"],
+            )
+        )
         return row
 
     mod_items: dict[int, list[int]] = {}
@@ -134,8 +164,22 @@ def replay_grades(items: GradeItems, attempts: QuizAttempts, submissions: Submis
         row = grades[(item, user)]
         row["finalgrade"] = sum(f for f in finals if f is not None)
         row["timemodified"] = time
-        history.append((2, row["id"], "aggregation", time, actor, item, user, None,
-                        items.grademax[item - 1], None, row["finalgrade"], None))  # fmt: skip
+        history.append(
+            (
+                2,
+                row["id"],
+                "aggregation",
+                time,
+                actor,
+                item,
+                user,
+                None,
+                items.grademax[item - 1],
+                None,
+                row["finalgrade"],
+                None,
+            )
+        )
         return row
 
     for time, kind, i in events:
@@ -147,15 +191,28 @@ def replay_grades(items: GradeItems, attempts: QuizAttempts, submissions: Submis
             state = 2 if row["finalgrade"] >= QUIZ_PASS else 3
             changed = completion_state.get((user, cm)) != state
             completion_state[(user, cm)] = state
-            quiz_rows[i] = (row["id"], course_row["id"], row["finalgrade"], course_row["finalgrade"],
-                            state if changed else -1)  # fmt: skip
+            quiz_rows[i] = (
+                row["id"],
+                course_row["id"],
+                row["finalgrade"],
+                course_row["finalgrade"],
+                state if changed else -1,
+            )
         elif kind == 1:
-            user, course, cm = int(submissions.user[i]), int(submissions.course[i]), int(submissions.cm[i])
+            user, course, cm = (
+                int(submissions.user[i]),
+                int(submissions.course[i]),
+                int(submissions.cm[i]),
+            )
             item = items.item_of_cm[cm]
             if (item, user) not in grades:
                 write(item, user, time, user, "mod/assign", None, None)
         else:
-            user, course, cm = int(submissions.user[i]), int(submissions.course[i]), int(submissions.cm[i])
+            user, course, cm = (
+                int(submissions.user[i]),
+                int(submissions.course[i]),
+                int(submissions.cm[i]),
+            )
             teacher = int(submissions.grader[i])
             item = items.item_of_cm[cm]
             grades[(item, user)]["feedback"] = FEEDBACK[i % len(FEEDBACK)]
@@ -163,7 +220,13 @@ def replay_grades(items: GradeItems, attempts: QuizAttempts, submissions: Submis
             course_row = total(course, user, time, teacher)
             state = 2 if row["finalgrade"] >= ASSIGN_PASS else 3
             completion_state[(user, cm)] = state
-            assign_rows[i] = (row["id"], course_row["id"], row["finalgrade"], course_row["finalgrade"], state)
+            assign_rows[i] = (
+                row["id"],
+                course_row["id"],
+                row["finalgrade"],
+                course_row["finalgrade"],
+                state,
+            )
     return Gradebook(items, grades, history, quiz_rows, assign_rows)
 
 
@@ -172,8 +235,20 @@ def deleted_grade_history(gradebook: Gradebook, deleted_at: dict[int, int]) -> l
     rows = []
     for (item, user), row in sorted(gradebook.grades.items(), key=lambda kv: kv[1]["id"]):
         if user in deleted_at:
-            rows.append((3, row["id"], "userdelete", deleted_at[user], ADMIN_ID, item, user,
-                         row["rawgrade"], gradebook.items.grademax[item - 1], row["usermodified"],
-                         row["finalgrade"], row["feedback"]))  # fmt: skip
+            rows.append(
+                (
+                    3,
+                    row["id"],
+                    "userdelete",
+                    deleted_at[user],
+                    ADMIN_ID,
+                    item,
+                    user,
+                    row["rawgrade"],
+                    gradebook.items.grademax[item - 1],
+                    row["usermodified"],
+                    row["finalgrade"],
+                    row["feedback"],
+                )
+            )
     return sorted(rows, key=lambda r: (r[3], r[1]))
-

@@ -28,14 +28,18 @@ def csv_payload(table: pa.Table) -> bytes:
 class ParallelCopier:
     """Worker threads, each with its own connection and transaction, COPYing CSV payloads."""
 
-    def __init__(self, info: ConnectionInfo, schema: str, table: str, columns: list[str], workers: int = 2):
+    def __init__(
+        self, info: ConnectionInfo, schema: str, table: str, columns: list[str], workers: int = 2
+    ):
         self.statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
             sql.Identifier(schema, table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
         )
         self.queue: queue.Queue = queue.Queue(maxsize=2 * workers)
         self.errors: list[BaseException] = []
         self.connections = [info.connect() for _ in range(workers)]
-        self.threads = [threading.Thread(target=self._work, args=(c,), daemon=True) for c in self.connections]
+        self.threads = [
+            threading.Thread(target=self._work, args=(c,), daemon=True) for c in self.connections
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -72,15 +76,22 @@ class ParallelCopier:
             raise self.errors[0]
 
 
-def build_indexes_and_analyze(info: ConnectionInfo, schema: str, prefix: str, workers: int = 2,
-                              progress: Callable[[str], None] | None = None) -> None:  # fmt: skip
+def build_indexes_and_analyze(
+    info: ConnectionInfo,
+    schema: str,
+    prefix: str,
+    workers: int = 2,
+    progress: Callable[[str], None] | None = None,
+) -> None:
     """Moodle's indexes, then ANALYZE, spread over ``workers`` connections (biggest first)."""
     tables = list(moodle_tables().values())
     jobs: list[tuple[int, object]] = []
     for table in tables:
         # The log dwarfs the rest; a wide index takes longer to sort than a narrow one.
         weight = 100 if table.name == "logstore_standard_log" else 1
-        for index, statement in zip(table.indexes, table_index_statements(table, schema, prefix), strict=True):
+        for index, statement in zip(
+            table.indexes, table_index_statements(table, schema, prefix), strict=True
+        ):
             jobs.append((weight * len(index.fields), statement))
     jobs.sort(key=lambda job: -job[0])
     _run_parallel(info, [statement for _, statement in jobs], workers)
@@ -88,11 +99,18 @@ def build_indexes_and_analyze(info: ConnectionInfo, schema: str, prefix: str, wo
         progress("indexes")
     # Move each id sequence past the loaded rows, as a restored dump has it.
     sequences = [
-        sql.SQL("SELECT setval(pg_get_serial_sequence({name}, 'id'), coalesce(max(id), 0) + 1, false) FROM {table}")
-        .format(name=sql.Literal(f"{schema}.{prefix}{t.name}"), table=sql.Identifier(schema, prefix + t.name))
+        sql.SQL(
+            "SELECT setval(pg_get_serial_sequence({name}, 'id'), coalesce(max(id), 0) + 1, false)"
+            " FROM {table}"
+        ).format(
+            name=sql.Literal(f"{schema}.{prefix}{t.name}"),
+            table=sql.Identifier(schema, prefix + t.name),
+        )
         for t in tables
     ]
-    analyze = [sql.SQL("ANALYZE {}").format(sql.Identifier(schema, prefix + t.name)) for t in tables]
+    analyze = [
+        sql.SQL("ANALYZE {}").format(sql.Identifier(schema, prefix + t.name)) for t in tables
+    ]
     _run_parallel(info, sequences + analyze, workers)
     if progress:
         progress("analyze")

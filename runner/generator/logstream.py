@@ -15,7 +15,7 @@ from . import people as ppl
 from . import timeline as tl
 from .activity import BrowsingSimulator
 from .anomalies import apply_anomalies
-from .catalogue import K, VIEW_KIND_BY_MODULE
+from .catalogue import VIEW_KIND_BY_MODULE, K
 from .episodes import PRE_ANCHOR, EpisodeExpander
 from .logblock import NULL, WEB, WS, LogBlock, concat, make_block, sort_by_time
 from .site import Site
@@ -31,8 +31,15 @@ def window_days(scale: float) -> int:
 
 
 class LogStream:
-    def __init__(self, site: Site, simulator: BrowsingSimulator, expander: EpisodeExpander, seed: int,
-                 scale: float, anomaly_rate: float = 0.0):  # fmt: skip
+    def __init__(
+        self,
+        site: Site,
+        simulator: BrowsingSimulator,
+        expander: EpisodeExpander,
+        seed: int,
+        scale: float,
+        anomaly_rate: float = 0.0,
+    ):
         self.site, self.simulator, self.expander = site, simulator, expander
         self.seed, self.scale, self.anomaly_rate = seed, scale, anomaly_rate
         n_users = site.people.count + 1
@@ -56,7 +63,9 @@ class LogStream:
     def blocks(self) -> Iterator[tuple[LogBlock, int]]:
         """Time-ordered blocks with the id of their first row."""
         step = window_days(self.scale)
-        bounds = [(None, 0)] + [(d, min(d + step, tl.TERM_DAYS)) for d in range(0, tl.TERM_DAYS, step)]
+        bounds = [(None, 0)] + [
+            (d, min(d + step, tl.TERM_DAYS)) for d in range(0, tl.TERM_DAYS, step)
+        ]
         carry = make_block(0)
         serial = 0
         for w, (day0, day1) in enumerate(bounds):
@@ -104,10 +113,20 @@ class LogStream:
         self.completed_keys = np.union1d(self.completed_keys, unique_keys)
         pair = np.repeat(rows, 2)
         state = np.tile([0, 1], len(rows))
-        return make_block(len(pair), kind=K["completion"], time=block.time[pair], order=block.order[pair],
-                          user=block.user[pair], course=block.course[pair], cm=block.cm[pair],
-                          related=block.user[pair], aux1=state, origin=block.origin[pair],
-                          ipuser=block.ipuser[pair], ipvar=block.ipvar[pair])  # fmt: skip
+        return make_block(
+            len(pair),
+            kind=K["completion"],
+            time=block.time[pair],
+            order=block.order[pair],
+            user=block.user[pair],
+            course=block.course[pair],
+            cm=block.cm[pair],
+            related=block.user[pair],
+            aux1=state,
+            origin=block.origin[pair],
+            ipuser=block.ipuser[pair],
+            ipvar=block.ipvar[pair],
+        )
 
     def _number(self, block: LogBlock) -> None:
         """Ids that follow time: course_modules_completion rows and notifications."""
@@ -127,7 +146,11 @@ class LogStream:
     def _observe(self, block: LogBlock) -> None:
         """lastaccess, firstaccess, logins and last IP per user, as Moodle keeps them."""
         seen = self.observed
-        access = (block.user > 0) & (block.realuser == NULL) & ((block.origin == WEB) | (block.origin == WS))
+        access = (
+            (block.user > 0)
+            & (block.realuser == NULL)
+            & ((block.origin == WEB) | (block.origin == WS))
+        )
         access &= ~np.isin(block.kind, ACCESS_EXCLUDED)
         users, times = block.user[access], block.time[access]
         np.maximum.at(seen.lastaccess, users, times)
@@ -149,4 +172,3 @@ class LogStream:
         ips = self.site.people.ips
         seen.lastip = ["" if k < 0 else ips[k] for k in self.last_access_ip]
         return seen
-

@@ -13,15 +13,33 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .catalogue import COURSE, KINDS, MODULE, SYSTEM, USER, kind_entries
+from .catalogue import COURSE, KINDS, MODULE, USER, kind_entries
 from .logblock import NULL, ORIGINS, LogBlock
 from .site import SYSTEM_CONTEXT, Site
 
 LOG_COLUMNS = (
-    "id", "eventname", "component", "action", "target", "objecttable", "objectid", "crud",
-    "edulevel", "contextid", "contextlevel", "contextinstanceid", "userid", "courseid",
-    "relateduserid", "anonymous", "other", "timecreated", "origin", "ip", "realuserid",
-)  # fmt: skip
+    "id",
+    "eventname",
+    "component",
+    "action",
+    "target",
+    "objecttable",
+    "objectid",
+    "crud",
+    "edulevel",
+    "contextid",
+    "contextlevel",
+    "contextinstanceid",
+    "userid",
+    "courseid",
+    "relateduserid",
+    "anonymous",
+    "other",
+    "timecreated",
+    "origin",
+    "ip",
+    "realuserid",
+)
 # What learners write in forums and online-text submissions (JSON-escaped when used).
 CONTENT = (
     "<p>Could someone explain how to handle missing values before training?</p>",
@@ -36,12 +54,19 @@ CONTENT = (
     "<p>We used a random forest baseline and then gradient boosting.</p>",
 )
 WS_FUNCTIONS = (
-    "core_webservice_get_site_info", "core_enrol_get_users_courses", "core_course_get_contents",
-    "core_course_view_course", "mod_forum_view_forum", "mod_forum_get_discussion_posts",
-    "mod_page_view_page", "mod_resource_view_resource", "mod_quiz_view_quiz",
-    "mod_assign_view_submission_status", "gradereport_user_view_grade_report",
+    "core_webservice_get_site_info",
+    "core_enrol_get_users_courses",
+    "core_course_get_contents",
+    "core_course_view_course",
+    "mod_forum_view_forum",
+    "mod_forum_get_discussion_posts",
+    "mod_page_view_page",
+    "mod_resource_view_resource",
+    "mod_quiz_view_quiz",
+    "mod_assign_view_submission_status",
+    "gradereport_user_view_grade_report",
     "core_course_get_updates_since",
-)  # fmt: skip
+)
 ENROL_NAMES = ("manual", "self")
 _PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
 

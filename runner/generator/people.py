@@ -17,6 +17,7 @@ N_TEACHERS = 30
 N_MANAGERS = 5
 LEARNERS_AT_SCALE1 = 1000
 MIN_LEARNERS = 20
+STAFF_DOMAIN = "10academy.example.org"
 
 
 @dataclass
@@ -70,7 +71,7 @@ def build_people(rng: np.random.Generator, scale: float) -> People:
     usernames = ["", "guest", "admin", *names.unique_usernames(firstnames[3:], lastnames[3:])]
     domains = names.pick(rng, names.EMAIL_DOMAINS, n)
     emails = ["", "root@localhost", "admin@10academy.example.org"] + [
-        f"{usernames[i]}@{'10academy.example.org' if roles[i] in (TEACHER, MANAGER) else domains[i]}"
+        f"{usernames[i]}@{STAFF_DOMAIN if roles[i] in (TEACHER, MANAGER) else domains[i]}"
         for i in range(3, n)
     ]
     cities = names.pick(rng, names.CITIES, n, names.CITY_WEIGHTS)

@@ -153,8 +153,17 @@ def build_enrolments(
         )
         role = AUDITOR_ROLE if rng.random() < 0.005 else STUDENT_ROLE
         for course in sorted(courses.tolist()):
-            rows.append((created, int(cohort.user[learner]), learner, course, role, start if late
-                         else tl.TERM_START, not late))  # fmt: skip
+            rows.append(
+                (
+                    created,
+                    int(cohort.user[learner]),
+                    learner,
+                    course,
+                    role,
+                    start if late else tl.TERM_START,
+                    not late,
+                )
+            )
     rows.sort(key=lambda r: (r[0], r[1], r[3]))
     columns = list(zip(*rows, strict=True))
     enrolments = Enrolments(

@@ -60,7 +60,9 @@ def build_contexts(people: People, courses: Courses) -> Contexts:
     return Contexts(rows, user_ctx, course_ctx, cm_ctx)
 
 
-def build_site(people_rng: np.random.Generator, course_rng: np.random.Generator, scale: float) -> Site:
+def build_site(
+    people_rng: np.random.Generator, course_rng: np.random.Generator, scale: float
+) -> Site:
     """Courses come from their own random stream, so they are the same at every scale."""
     people = build_people(people_rng, scale)
     courses = build_courses(course_rng)

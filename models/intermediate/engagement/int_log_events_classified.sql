@@ -1,0 +1,112 @@
+{#
+    One row per log event of a known user (the rows of int_log_events_sessionised), with what
+    the event means (the seed, or the unknown-event rule for events it does not list) and
+    whether the row is the user's own learner action. Windows are partitioned by user, so a
+    user's rows depend only on that user's events.
+#}
+
+with
+
+log_events as (
+    select * from {{ ref('stg_moodle__log_events') }}
+),
+
+users as (
+    select * from {{ ref('stg_moodle__users') }}
+),
+
+event_classification as (
+    select * from {{ ref('moodle_event_classification') }}
+),
+
+known_user_events as (
+    -- userid 0, -1 or missing from user: nobody's action, as in the original sessions.
+    select
+        log_events.event_id,
+        log_events.user_id,
+        log_events.course_id,
+        log_events.event_name,
+        log_events.action,
+        log_events.crud,
+        log_events.edulevel,
+        log_events.origin,
+        log_events.is_impersonated,
+        log_events.event_epoch,
+        log_events.event_at
+    from log_events
+    inner join users
+        on log_events.user_id = users.user_id
+),
+
+events_classified as (
+    select
+        known_user_events.*,
+        event_classification.event_name is not null as is_listed_event,
+        coalesce(
+            event_classification.actor_kind,
+            {{ classify_unknown_event_actor_kind(
+                'known_user_events.crud', 'known_user_events.edulevel') }}
+        ) as actor_kind,
+        coalesce(
+            event_classification.engagement_kind,
+            {{ classify_unknown_event_engagement_kind(
+                'known_user_events.crud', 'known_user_events.edulevel') }}
+        ) as event_engagement_kind
+    from known_user_events
+    left join event_classification
+        on known_user_events.event_name = event_classification.event_name
+),
+
+impersonation_ends_flagged as (
+    -- "Log in as" ends with a user_loggedout carrying the learner's id and no realuserid:
+    -- the admin logging out. It is the closing row of the impersonated rows before it.
+    select
+        *,
+        coalesce(
+            action = 'loggedout'
+            and lag(is_impersonated) over (
+                partition by user_id
+                order by event_epoch, event_id
+            ),
+            false
+        ) as is_impersonation_end
+    from events_classified
+),
+
+own_actions_flagged as (
+    select
+        *,
+        case
+            when is_impersonated or is_impersonation_end then 'impersonated'
+            -- Cron and command-line scripts act for nobody, whatever the event.
+            when origin = 'cli' then 'cron'
+            when actor_kind <> 'learner_action' then actor_kind
+        end as not_own_reason
+    from impersonation_ends_flagged
+),
+
+final as (
+    select
+        event_id,
+        user_id,
+        course_id,
+        event_name,
+        action,
+        origin,
+        is_listed_event,
+        actor_kind,
+        case
+            when not_own_reason is null then event_engagement_kind
+            else 'none'
+        end as engagement_kind,
+        not_own_reason is null as is_learner_action,
+        not_own_reason,
+        is_impersonated,
+        is_impersonation_end,
+        action in ({{ login_action_list() }}) as is_login,
+        event_epoch,
+        event_at
+    from own_actions_flagged
+)
+
+select * from final

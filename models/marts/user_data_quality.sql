@@ -1,0 +1,104 @@
+{#
+    One row per Moodle user: how much of the original measures comes from rows and sessions
+    the learner-reflecting measures leave out, so an analyst sees why dedication and active
+    time (or activity and learner actions) differ for whom. Shares are fractions (0 to 1) of
+    the user's original dedication or events; empty when the user has none.
+#}
+{%- set event_shares = [
+    'events_before_first_login', 'not_own_events', 'impersonated_events',
+    'app_events', 'cron_events',
+] -%}
+
+with
+
+users as (
+    select * from {{ ref('dim_user') }}
+),
+
+classified_events as (
+    select * from {{ ref('int_log_events_classified') }}
+),
+
+sessions as (
+    select * from {{ ref('int_sessions_aggregated') }}
+),
+
+logins_so_far_counted as (
+    select
+        user_id,
+        is_learner_action,
+        is_impersonated,
+        is_impersonation_end,
+        origin,
+        sum(case when is_login then 1 else 0 end) over (
+            partition by user_id
+            order by event_epoch, event_id
+            rows between unbounded preceding and current row
+        ) as logins_so_far
+    from classified_events
+),
+
+events_counted as (
+    select
+        user_id,
+        sum(case when logins_so_far = 0 then 1 else 0 end) as events_before_first_login_count,
+        sum(case when is_learner_action then 0 else 1 end) as not_own_events_count,
+        sum(
+            case when is_impersonated or is_impersonation_end then 1 else 0 end
+        ) as impersonated_events_count,
+        sum(case when origin = 'ws' then 1 else 0 end) as app_events_count,
+        sum(case when origin = 'cli' then 1 else 0 end) as cron_events_count
+    from logins_so_far_counted
+    group by user_id
+),
+
+capped_sessions_counted as (
+    select
+        user_id,
+        sum(case when is_capped then 1 else 0 end) as capped_session_count,
+        sum(case when is_capped then duration_seconds else 0 end) as capped_dedication_seconds
+    from sessions
+    group by user_id
+),
+
+joined as (
+    select
+        users.user_id,
+        users.is_learner,
+        users.event_count,
+        users.learner_action_count,
+        users.login_count,
+        users.dedication_seconds,
+        users.active_seconds,
+        users.dedication_seconds - users.active_seconds as dedication_minus_active_seconds,
+        users.event_count > 0 and users.login_count = 0 as has_events_but_no_login,
+        coalesce(capped_sessions_counted.capped_session_count, 0) as capped_session_count,
+        coalesce(capped_sessions_counted.capped_dedication_seconds, 0)
+            as capped_dedication_seconds,
+        {%- for share in event_shares %}
+            coalesce(events_counted.{{ share }}_count, 0) as {{ share }}_count,
+        {%- endfor %}
+        round(
+            cast(capped_sessions_counted.capped_dedication_seconds as {{ dbt.type_numeric() }})
+            / nullif(users.dedication_seconds, 0),
+            4
+        ) as capped_dedication_share
+    from users
+    left join capped_sessions_counted
+        on users.user_id = capped_sessions_counted.user_id
+    left join events_counted
+        on users.user_id = events_counted.user_id
+),
+
+event_shares_computed as (
+    select
+        *,
+        {%- for share in event_shares %}
+            round(
+                cast({{ share }}_count as {{ dbt.type_numeric() }}) / nullif(event_count, 0), 4
+            ) as {{ share }}_share{{ ',' if not loop.last }}
+        {%- endfor %}
+    from joined
+)
+
+select * from event_shares_computed
