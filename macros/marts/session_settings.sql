@@ -51,8 +51,7 @@
 -#}
 {% macro active_idle_timeout_seconds() -%}
     {%- set minutes = var('idle_timeout_minutes', 30) -%}
-    {%- if minutes is not number or minutes is sameas true or minutes is sameas false
-        or minutes <= 0 -%}
+    {%- if minutes is not number or minutes is boolean or minutes <= 0 -%}
         {{ exceptions.raise_compiler_error(
             "var idle_timeout_minutes must be a positive number of minutes, got: " ~ minutes) }}
     {%- endif -%}

@@ -65,24 +65,19 @@ joined as (
     select
         users.user_id,
         users.is_learner,
+        users.event_count > 0 and users.login_count = 0 as has_events_but_no_login,
         users.event_count,
         users.learner_action_count,
         users.login_count,
-        users.dedication_seconds,
-        users.active_seconds,
-        users.dedication_seconds - users.active_seconds as dedication_minus_active_seconds,
-        users.event_count > 0 and users.login_count = 0 as has_events_but_no_login,
-        coalesce(capped_sessions_counted.capped_session_count, 0) as capped_session_count,
-        coalesce(capped_sessions_counted.capped_dedication_seconds, 0)
-            as capped_dedication_seconds,
         {%- for share in event_shares %}
             coalesce(events_counted.{{ share }}_count, 0) as {{ share }}_count,
         {%- endfor %}
-        round(
-            cast(capped_sessions_counted.capped_dedication_seconds as {{ dbt.type_numeric() }})
-            / nullif(users.dedication_seconds, 0),
-            4
-        ) as capped_dedication_share
+        coalesce(capped_sessions_counted.capped_session_count, 0) as capped_session_count,
+        users.dedication_seconds,
+        users.active_seconds,
+        users.dedication_seconds - users.active_seconds as dedication_minus_active_seconds,
+        coalesce(capped_sessions_counted.capped_dedication_seconds, 0)
+            as capped_dedication_seconds
     from users
     left join capped_sessions_counted
         on users.user_id = capped_sessions_counted.user_id
@@ -90,15 +85,20 @@ joined as (
         on users.user_id = events_counted.user_id
 ),
 
-event_shares_computed as (
+shares_computed as (
     select
         *,
         {%- for share in event_shares %}
             round(
                 cast({{ share }}_count as {{ dbt.type_numeric() }}) / nullif(event_count, 0), 4
-            ) as {{ share }}_share{{ ',' if not loop.last }}
+            ) as {{ share }}_share,
         {%- endfor %}
+        round(
+            cast(capped_dedication_seconds as {{ dbt.type_numeric() }})
+            / nullif(dedication_seconds, 0),
+            4
+        ) as capped_dedication_share
     from joined
 )
 
-select * from event_shares_computed
+select * from shares_computed

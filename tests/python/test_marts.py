@@ -20,6 +20,7 @@ import pytest
 from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
 from runner.connection import ConnectionInfo
+from runner.generator import generate
 
 LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})
 TIER_PERCENTS = (1, 5, 10, 25)
@@ -248,14 +249,6 @@ def build(
     )
 
 
-def generator_or_skip() -> Callable[..., None]:
-    try:
-        from runner.generator import generate
-    except ImportError:
-        pytest.skip("runner.generator.generate is not available yet")
-    return generate
-
-
 @pytest.fixture(scope="module")
 def real_database(make_database: Callable[[str], ConnectionInfo]) -> ConnectionInfo:
     info = make_database("marts_real")
@@ -274,7 +267,6 @@ def built(
     if request.param == "real":
         return build(real_database, work_dir, Settings(), None, is_real_site=True)
     if request.param == "generated":
-        generate = generator_or_skip()
         info = make_database("marts_generated")
         generate(info, schema="public", prefix="mdl_", scale=GENERATED_SCALE, seed=11)
         return build(info, work_dir, Settings(), None, is_real_site=False)

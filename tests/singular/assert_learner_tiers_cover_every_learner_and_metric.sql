@@ -16,6 +16,10 @@ metrics as (
     select 'activity_count' as metric
     union all
     select 'dedication_time' as metric
+    union all
+    select 'active_time' as metric
+    union all
+    select 'learner_action_count' as metric
 ),
 
 expected_pairs as (
