@@ -332,6 +332,49 @@ def _validate_schema(schema: str, what: str) -> None:
     validate_identifier(schema, what)
 
 
+# --- tableau -----------------------------------------------------------------------------
+
+
+@app.command()
+def tableau(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the .tds files.")
+    ] = EXPORTS_DIR / "tableau",
+    mart_schema: Annotated[
+        str, typer.Option("--mart-schema", help="Schema holding the marts.")
+    ] = "mart",
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", help="dbt manifest.json to read (default: run dbt parse)."),
+    ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write Tableau data sources (.tds) for the mart: one per fact table, with its dimensions.
+
+    Live PostgreSQL connection (server, port, database, user of the current connection; no
+    password), every field's caption and description from the dbt docs, and the
+    relationships between facts and dimensions.
+    """
+    from runner.dbt_invoke import first_meaningful_line, run_dbt, target_dir
+    from runner.tableau import write_tableau_sources
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(lambda: _validate_schema(mart_schema, "mart schema"))
+        info = _existing_connection()
+        if manifest is None:
+            outcome = run_dbt(["parse"], info)
+            if not outcome.success:
+                raise UserError(f"dbt parse failed: {first_meaningful_line(outcome.error or '')}")
+            manifest = target_dir() / "manifest.json"
+        report = write_tableau_sources(info, out, manifest, schema=mart_schema)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict()})
+        else:
+            output.result("\n".join(f"Tableau data source: {path}" for path in report.files))
+
+
 # --- docs --------------------------------------------------------------------------------
 
 

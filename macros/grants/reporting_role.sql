@@ -32,7 +32,9 @@
 
 {% macro default__create_reporting_role() -%}
     {%- if execute -%}
-        {{ log("reporting role: grants are PostgreSQL-only, skipped on " ~ target.type, info=true) }}
+        {{ log(
+            "reporting role: grants are PostgreSQL-only, skipped on " ~ target.type, info=true
+        ) }}
     {%- endif -%}
     select 1 as reporting_role_skipped
 {%- endmacro %}

@@ -1,8 +1,9 @@
 {#
-    One row per log event a learner made in a course they learn in, classified by the seed
-    moodle_event_classification (the fallback macros for events it does not list), with the
-    event's date and ISO week in var reporting_timezone. Logins are site-level (no course)
-    and are not here; fact_learner_week counts them from the sessionised log.
+    One row per log event a learner made in a course they learn in, with what it means and
+    whether it is the learner's own action (int_log_events_classified, the project's one
+    definition), its login-delimited and active sessions, and its date and ISO week in var
+    reporting_timezone. Logins are site-level (no course) and are not here; fact_learner_week
+    counts them from the sessionised log.
 #}
 
 with
@@ -11,8 +12,12 @@ sessionised_events as (
     select * from {{ ref('int_log_events_sessionised') }}
 ),
 
-event_classification as (
-    select * from {{ ref('moodle_event_classification') }}
+classified_events as (
+    select * from {{ ref('int_log_events_classified') }}
+),
+
+active_events as (
+    select * from {{ ref('int_log_events_active_sessionised') }}
 ),
 
 enrolment_spans as (
@@ -23,6 +28,7 @@ learner_course_events as (
     select
         sessionised_events.event_id,
         sessionised_events.session_id,
+        active_events.active_session_id,
         sessionised_events.user_id,
         sessionised_events.course_id,
         case
@@ -32,62 +38,29 @@ learner_course_events as (
         sessionised_events.event_name,
         sessionised_events.action,
         sessionised_events.crud,
-        sessionised_events.edulevel,
+        classified_events.actor_kind,
+        classified_events.engagement_kind,
+        classified_events.is_learner_action,
         sessionised_events.is_impersonated,
         sessionised_events.event_epoch,
-        sessionised_events.event_at
+        sessionised_events.event_at,
+        {{ to_local_date('sessionised_events.event_at') }} as event_date
     from sessionised_events
     inner join enrolment_spans
         on
             sessionised_events.user_id = enrolment_spans.user_id
             and sessionised_events.course_id = enrolment_spans.course_id
-),
-
-events_classified as (
-    select
-        learner_course_events.*,
-        coalesce(
-            event_classification.actor_kind,
-            {{ classify_unknown_event_actor_kind(
-                'learner_course_events.crud', 'learner_course_events.edulevel'
-            ) }}
-        ) as actor_kind,
-        coalesce(
-            event_classification.engagement_kind,
-            {{ classify_unknown_event_engagement_kind(
-                'learner_course_events.crud', 'learner_course_events.edulevel'
-            ) }}
-        ) as engagement_kind
-    from learner_course_events
-    left join event_classification
-        on learner_course_events.event_name = event_classification.event_name
-),
-
-events_dated as (
-    select
-        event_id,
-        session_id,
-        user_id,
-        course_id,
-        course_module_id,
-        event_name,
-        action,
-        crud,
-        actor_kind,
-        engagement_kind,
-        -- During "Log in as" the admin's clicks carry the learner's id: not the learner's own.
-        actor_kind = 'learner_action' and not is_impersonated as is_learner_action,
-        is_impersonated,
-        event_epoch,
-        event_at,
-        {{ to_local_date('event_at') }} as event_date
-    from events_classified
+    inner join classified_events
+        on sessionised_events.event_id = classified_events.event_id
+    left join active_events
+        on sessionised_events.event_id = active_events.event_id
 ),
 
 final as (
     select
         event_id,
         session_id,
+        active_session_id,
         user_id,
         course_id,
         course_module_id,
@@ -100,7 +73,7 @@ final as (
         is_learner_action and crud in ('c', 'u', 'd') as is_write_action,
         is_learner_action and crud = 'r' as is_read_action,
         is_learner_action and action = 'submitted' as is_submission,
-        -- Cognitive depth of the action, from the engagement kind (docs: def_cognitive_depth).
+        -- Cognitive depth of the action, from its engagement kind (doc def_cognitive_depth).
         case
             when not is_learner_action then 0
             when engagement_kind = 'assessment' then 4
@@ -114,7 +87,7 @@ final as (
         event_at,
         event_date,
         {{ iso_week_index('event_date') }} as week_index
-    from events_dated
+    from learner_course_events
 )
 
 select * from final

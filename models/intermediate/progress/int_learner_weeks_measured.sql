@@ -23,6 +23,10 @@ sessions as (
     select * from {{ ref('int_sessions_aggregated') }}
 ),
 
+active_sessions as (
+    select * from {{ ref('int_active_sessions_aggregated') }}
+),
+
 course_modules as (
     select * from {{ ref('stg_moodle__course_modules') }}
 ),
@@ -106,6 +110,32 @@ sessions_counted as (
         course_sessions.user_id,
         course_sessions.course_id,
         {{ iso_week_index(to_local_date('sessions.started_at')) }}
+),
+
+course_active_sessions as (
+    select distinct
+        user_id,
+        course_id,
+        active_session_id
+    from learner_events
+    where active_session_id is not null
+),
+
+active_sessions_counted as (
+    -- Active time: runs of the learner's own actions, idle gaps cut (doc def_active_time).
+    select
+        course_active_sessions.user_id,
+        course_active_sessions.course_id,
+        {{ iso_week_index(to_local_date('active_sessions.started_at')) }} as week_index,
+        count(*) as active_session_count,
+        sum(active_sessions.duration_seconds) as active_seconds
+    from course_active_sessions
+    inner join active_sessions
+        on course_active_sessions.active_session_id = active_sessions.active_session_id
+    group by
+        course_active_sessions.user_id,
+        course_active_sessions.course_id,
+        {{ iso_week_index(to_local_date('active_sessions.started_at')) }}
 ),
 
 completions_counted as (
@@ -207,6 +237,8 @@ joined as (
         coalesce(events_counted.learner_action_count, 0) as learner_action_count,
         coalesce(sessions_counted.session_count, 0) as session_count,
         coalesce(sessions_counted.dedication_seconds, 0) as dedication_seconds,
+        coalesce(active_sessions_counted.active_session_count, 0) as active_session_count,
+        coalesce(active_sessions_counted.active_seconds, 0) as active_seconds,
         coalesce(events_counted.active_day_count, 0) as active_day_count,
         coalesce(completions_counted.modules_completed_count, 0) as modules_completed_count,
         coalesce(tracked_modules_counted.completion_tracked_module_count, 0)
@@ -245,6 +277,11 @@ joined as (
             weeks.user_id = sessions_counted.user_id
             and weeks.course_id = sessions_counted.course_id
             and weeks.week_index = sessions_counted.week_index
+    left join active_sessions_counted
+        on
+            weeks.user_id = active_sessions_counted.user_id
+            and weeks.course_id = active_sessions_counted.course_id
+            and weeks.week_index = active_sessions_counted.week_index
     left join completions_counted
         on
             weeks.user_id = completions_counted.user_id

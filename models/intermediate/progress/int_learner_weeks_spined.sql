@@ -48,7 +48,7 @@ week_offsets as (
 week_offsets_needed as (
     select week_offset
     from week_offsets
-    where week_offset < (select max(week_count) from enrolment_spans)
+    where week_offset < (select max(enrolment_spans.week_count) from enrolment_spans)
 ),
 
 weeks_spined as (
@@ -66,7 +66,7 @@ weeks_spined as (
         enrolment_spans.data_as_of_date
     from enrolment_spans
     inner join week_offsets_needed
-        on week_offsets_needed.week_offset < enrolment_spans.week_count
+        on enrolment_spans.week_count > week_offsets_needed.week_offset
 ),
 
 weeks_dated as (

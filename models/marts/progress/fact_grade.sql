@@ -80,14 +80,11 @@ grades_joined as (
         grades.raw_grade,
         grades.final_grade,
         -- Moodle's percentage: the grade's place between the item's minimum and maximum.
-        case
-            when learner_items.grade_max > learner_items.grade_min
-                then round(
-                    (grades.final_grade - learner_items.grade_min)
-                    / (learner_items.grade_max - learner_items.grade_min),
-                    4
-                )
-        end as grade_share,
+        round(
+            (grades.final_grade - learner_items.grade_min)
+            / nullif(learner_items.grade_max - learner_items.grade_min, 0),
+            4
+        ) as grade_share,
         case
             when learner_items.grade_pass > 0 and grades.final_grade is not null
                 then grades.final_grade >= learner_items.grade_pass

@@ -6,9 +6,10 @@
 #}
 {%- set running_totals = [
     'login_count', 'activity_count', 'learner_action_count', 'session_count',
-    'dedication_seconds', 'active_day_count', 'modules_completed_count', 'submission_count',
+    'dedication_seconds', 'active_session_count', 'active_seconds', 'active_day_count', 'modules_completed_count', 'submission_count',
     'forum_post_count', 'missed_deadline_count',
 ] -%}
+{%- set numeric_type = dbt.type_numeric() -%}
 
 with
 
@@ -35,30 +36,22 @@ running_totals_added as (
 ),
 
 shares_computed as (
+    -- A share is empty when its denominator is 0 (nothing to complete, nothing graded).
     select
         *,
-        case
-            when completion_tracked_module_count > 0
-                then round(
-                    cast(cumulative_modules_completed_count as {{ dbt.type_numeric() }})
-                    / completion_tracked_module_count,
-                    4
-                )
-        end as completion_share_to_date,
-        case
-            when course_max_points > 0
-                then round(
-                    cast(grade_points_to_date as {{ dbt.type_numeric() }}) / course_max_points, 4
-                )
-        end as grade_share_to_date,
-        case
-            when graded_max_points_to_date > 0
-                then round(
-                    cast(grade_points_to_date as {{ dbt.type_numeric() }})
-                    / graded_max_points_to_date,
-                    4
-                )
-        end as graded_share_to_date,
+        round(
+            cast(cumulative_modules_completed_count as {{ numeric_type }})
+            / nullif(completion_tracked_module_count, 0),
+            4
+        ) as completion_share_to_date,
+        round(
+            cast(grade_points_to_date as {{ numeric_type }}) / nullif(course_max_points, 0), 4
+        ) as grade_share_to_date,
+        round(
+            cast(grade_points_to_date as {{ numeric_type }})
+            / nullif(graded_max_points_to_date, 0),
+            4
+        ) as graded_share_to_date,
         -- Days without an action of the learner's own in the course, counted from their last
         -- one (or from the enrolment start when there is none yet); empty for future weeks.
         case
@@ -93,6 +86,8 @@ final as (
         learner_action_count,
         session_count,
         dedication_seconds,
+        active_session_count,
+        active_seconds,
         active_day_count,
         modules_completed_count,
         submission_count,

@@ -6,7 +6,8 @@
     engagement_band_rules) use the vars band_* and risk_* as thresholds.
 #}
 {%- set inactivity_days = engagement_band_setting('band_inactivity_days') -%}
-{%- set struggling_missed_deadlines = engagement_band_setting('band_struggling_missed_deadlines') -%}
+{%- set struggling_missed_deadlines = engagement_band_setting(
+    'band_struggling_missed_deadlines') -%}
 {%- set struggling_grade_share = engagement_band_setting('band_struggling_grade_share') -%}
 {%- set well_grade_share = engagement_band_setting('band_well_grade_share') -%}
 {%- set well_min_active_days = engagement_band_setting('band_well_min_active_days') -%}
@@ -56,6 +57,7 @@ indicators_checked as (
 bands_assigned as (
     select
         *,
+        is_recently_inactive or has_missed_deadlines or has_low_grade as is_struggling,
         case
             when is_recently_inactive then 'inactive'
             when has_missed_deadlines then 'missed deadline'
@@ -71,32 +73,31 @@ bands_assigned as (
 ),
 
 struggling_runs_numbered as (
-    -- Gaps and islands: consecutive struggling weeks share a run number.
+    -- Gaps and islands: consecutive weeks of the same struggling state share a run number.
+    select
+        *,
+        row_number() over (partition by user_id, course_id order by week_start_date)
+        - row_number() over (
+            partition by user_id, course_id, is_struggling order by week_start_date
+        ) as band_run_number
+    from bands_assigned
+),
+
+run_positions_numbered as (
     select
         *,
         row_number() over (
-            partition by user_id, course_id
+            partition by user_id, course_id, is_struggling, band_run_number
             order by week_start_date
-        )
-        - row_number() over (
-            partition by user_id, course_id, engagement_band = 'struggling'
-            order by week_start_date
-        ) as band_run_number
-    from bands_assigned
+        ) as run_position
+    from struggling_runs_numbered
 ),
 
 struggling_streaks_counted as (
     select
         *,
-        case
-            when engagement_band = 'struggling'
-                then row_number() over (
-                    partition by user_id, course_id, engagement_band = 'struggling', band_run_number
-                    order by week_start_date
-                )
-            else 0
-        end as struggling_week_streak
-    from struggling_runs_numbered
+        case when is_struggling then run_position else 0 end as struggling_week_streak
+    from run_positions_numbered
 ),
 
 final as (

@@ -1,0 +1,133 @@
+"""`python -m bench`: run the benchmark, print the table, write the JSON."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bench.agreement import EnginesDisagree, require_agreement
+from bench.dbt_build import DbtBuildFailed
+from bench.engines import ENGINES
+from bench.report import (
+    default_output_path,
+    machine_description,
+    results_document,
+    scale_table,
+    targets_table,
+    write_document,
+)
+from bench.run import run_benchmark
+from bench.settings import DEFAULT_SCALES, BenchSettings
+from runner.connection import ConnectionError_
+from runner.database import check_reachable, resolve_connection
+from runner.user_errors import UserError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+err = Console(stderr=True)
+# Piped output (a log, CI) gets a table wide enough to read instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 140)
+
+
+def parse_scales(text: str, option: str) -> tuple[float, ...]:
+    """'1,10,30' -> (1.0, 10.0, 30.0); '' or 'none' -> ()."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    scales = []
+    for part in text.split(","):
+        try:
+            scale = float(part)
+        except ValueError:
+            raise UserError(f"{option}: {part.strip()!r} is not a number") from None
+        if not 0 < scale <= 1000:
+            raise UserError(f"{option}: scale {scale:g} must be above 0 and at most 1000")
+        scales.append(scale)
+    return tuple(scales)
+
+
+def parse_engines(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in ENGINES]
+    if unknown or not names:
+        raise UserError(
+            f"--engines: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(ENGINES)}"
+        )
+    return names
+
+
+@app.command()
+def main(
+    scales: Annotated[
+        str, typer.Option(help="Comma-separated generator scales (1 = the 2019 cohort).")
+    ] = ",".join(f"{scale:g}" for scale in DEFAULT_SCALES),
+    quick: Annotated[
+        bool, typer.Option("--quick", help="One tiny scale and a small sample: every step, fast.")
+    ] = False,
+    engines: Annotated[str, typer.Option(help="Engines to run, comma-separated.")] = ",".join(
+        ENGINES
+    ),
+    sample_users: Annotated[
+        int, typer.Option(min=1, help="Users the original analysis's loops run on.")
+    ] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Generator and sampling seed.")] = 2019,
+    floor_repeats: Annotated[int, typer.Option(min=1, help="Floor passes (best kept).")] = 2,
+    incremental_scales: Annotated[
+        str, typer.Option(help="Scales at which one day's incremental build is timed ('none').")
+    ] = "10",
+    keep_databases: Annotated[
+        bool, typer.Option("--keep-databases", help="Keep moodle_bench_scale_* afterwards.")
+    ] = False,
+    reuse_data: Annotated[
+        bool, typer.Option("--reuse-data", help="Reuse kept databases instead of generating.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="JSON file (default bench/results/<date>-<host>.json).")
+    ] = None,
+) -> None:
+    """Benchmark the project's sessionisation against the floor, pandas and the original loops."""
+    try:
+        engine_names = parse_engines(engines)
+        if quick:
+            settings = BenchSettings.quick(
+                engines=engine_names,
+                seed=seed,
+                keep_databases=keep_databases,
+                reuse_data=reuse_data,
+            )
+        else:
+            settings = BenchSettings(
+                scales=parse_scales(scales, "--scales"),
+                engines=engine_names,
+                seed=seed,
+                sample_users=sample_users,
+                floor_repeats=floor_repeats,
+                incremental_scales=parse_scales(incremental_scales, "--incremental-scales"),
+                keep_databases=keep_databases,
+                reuse_data=reuse_data,
+            )
+        if not settings.scales:
+            raise UserError("--scales: give at least one scale")
+        server = resolve_connection()
+        check_reachable(server.with_database("postgres"))
+        machine = machine_description(server)
+        results = run_benchmark(server, settings, lambda text: err.print(f"[dim]{text}[/dim]"))
+    except (UserError, ConnectionError_, DbtBuildFailed) as error:
+        err.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        sys.exit(1)
+    document = results_document(results, settings, machine)
+    path = write_document(document, output or default_output_path(machine))
+    for scale_document in document["scales"]:
+        out.print(scale_table(scale_document))
+    out.print(targets_table(document))
+    out.print(f"results written to {path}")
+    try:
+        for result in results:
+            if result.agreement:
+                require_agreement(result.agreement)
+    except EnginesDisagree as error:
+        err.print(f"[red]error: the engines disagree:[/red] {error}", highlight=False)
+        sys.exit(1)
