@@ -35,6 +35,10 @@ class LogSource:
     def count_log_rows(self) -> int:
         return int(self._scalar(sql.SQL("select count(*) from {}").format(self.log_table)))
 
+    def max_log_id(self) -> int:
+        value = self._scalar(sql.SQL("select coalesce(max(id), 0) from {}").format(self.log_table))
+        return int(value)
+
     def count_known_user_rows(self) -> int:
         """Log rows whose userid is a row of `user`: the rows sessionisation works on."""
         query = sql.SQL(

@@ -25,12 +25,21 @@ MIB = 1024 * 1024
 @dataclass
 class MemoryPeak:
     runner_peak_mib: float = 0.0
+    # This process before the step (Python, pandas, dbt's modules): the step's own need is
+    # the peak above it.
+    runner_baseline_mib: float = 0.0
     server_peak_mib: float = 0.0
     server_temp_mib: float = 0.0
+
+    @property
+    def runner_step_mib(self) -> float:
+        return max(self.runner_peak_mib - self.runner_baseline_mib, 0.0)
 
     def as_dict(self) -> dict[str, float]:
         return {
             "runner_peak_mib": round(self.runner_peak_mib, 1),
+            "runner_baseline_mib": round(self.runner_baseline_mib, 1),
+            "runner_step_mib": round(self.runner_step_mib, 1),
             "server_peak_mib": round(self.server_peak_mib, 1),
             "server_temp_mib": round(self.server_temp_mib, 1),
         }
@@ -121,7 +130,7 @@ def measure_peak(info: ConnectionInfo, interval: float = 0.1) -> Iterator[Memory
     sampler = _Sampler(info, interval)
     sampler.server_is_local = server_is_local(info)
     sampler.start()
-    result = MemoryPeak()
+    result = MemoryPeak(runner_baseline_mib=_tree_rss(psutil.Process(os.getpid())) / MIB)
     try:
         yield result
     finally:

@@ -61,7 +61,7 @@ def scale_rows(result: ScaleResult) -> list[dict[str, Any]]:
                 "rows_per_second": rows / seconds if rows and seconds else None,
                 "x_floor": _ratio(seconds, floor) if ratios else None,
                 "x_project": _ratio(seconds, project_seconds) if ratios else None,
-                "runner_peak_mib": memory.get("runner_peak_mib"),
+                "runner_step_mib": memory.get("runner_step_mib"),
                 "server_peak_mib": memory.get("server_peak_mib"),
                 "server_temp_mib": memory.get("server_temp_mib"),
                 **extra,
@@ -96,7 +96,7 @@ def scale_rows(result: ScaleResult) -> list[dict[str, Any]]:
                     "rows_per_second": run.rows_per_second,
                     "x_floor": _ratio(run.full_seconds_estimate, floor),
                     "x_project": _ratio(run.full_seconds_estimate, project_seconds),
-                    "runner_peak_mib": run.memory.runner_peak_mib,
+                    "runner_step_mib": run.memory.runner_step_mib,
                     "server_peak_mib": run.memory.server_peak_mib,
                     "server_temp_mib": run.memory.server_temp_mib,
                 }
@@ -307,7 +307,7 @@ def scale_table(scale_document: dict[str, Any]) -> Table:
     )
     for header in (
         "step", "seconds", "rows/s", "x floor", "x project",
-        "runner MiB", "server MiB", "temp MiB",
+        "runner +MiB", "server MiB", "temp MiB",
     ):  # fmt: skip
         table.add_column(header, justify="left" if header == "step" else "right")
     for line in scale_document["table"]:
@@ -320,7 +320,7 @@ def scale_table(scale_document: dict[str, Any]) -> Table:
             _fmt(line["rows_per_second"], ",.0f"),
             _fmt(line["x_floor"], ".2f"),
             _fmt(line["x_project"], ".2f"),
-            _fmt(line["runner_peak_mib"], ",.0f"),
+            _fmt(line["runner_step_mib"], ",.0f"),
             _fmt(line["server_peak_mib"], ",.0f"),
             _fmt(line["server_temp_mib"], ",.0f"),
         )

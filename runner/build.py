@@ -8,8 +8,17 @@ from typing import Any
 
 from runner.build_lock import build_lock
 from runner.connection import ConnectionInfo
-from runner.dbt_invoke import DbtOutcome, NodeProgress, check_target, run_dbt, vars_argument
+from runner.dbt_invoke import (
+    DbtOutcome,
+    NodeProgress,
+    check_target,
+    declared_vars,
+    run_dbt,
+    vars_argument,
+)
+from runner.moodle_schema import missing_tables, validate_identifier, validate_prefix
 from runner.profiles import ensure_profile
+from runner.user_errors import UserError
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,44 @@ def run_build(
     """Run dbt build while holding the database's build lock (UserError if another build has it)."""
     if options.target:
         check_target(options.target, ensure_profile())
+    check_moodle_tables(info, options)
     with build_lock(info):
         return run_dbt(
             options.dbt_arguments(),
             info,
             on_progress=on_progress,
             show_dbt_output=show_dbt_output,
+        )
+
+
+def check_moodle_tables(info: ConnectionInfo, options: BuildOptions) -> None:
+    """Refuse to start when the Moodle tables the vars point at are not all there.
+
+    dbt would find out only when it reaches the first missing table, after building the
+    staging views of the others; checked here, a wrong schema or prefix changes nothing.
+    """
+    values = {**declared_vars(), **(options.vars or {})}
+    if values.get("moodle_source_format") == "parquet":
+        return  # the Moodle tables are read from files, not from this database
+    schema = values.get("moodle_schema")
+    prefix = values.get("moodle_table_prefix")
+    try:
+        validate_identifier(str(schema), "var moodle_schema")
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    try:
+        validate_prefix(str(prefix))
+    except ValueError as error:
+        raise UserError(f"var moodle_table_prefix: {error}") from None
+    connection = info.connect(autocommit=True)
+    try:
+        missing = missing_tables(connection, str(schema), str(prefix))
+    finally:
+        connection.close()
+    if missing:
+        raise UserError(
+            f"{len(missing)} Moodle table(s) missing in schema {schema!r} of database "
+            f"{info.dbname!r}: " + ", ".join(missing),
+            "check vars moodle_schema and moodle_table_prefix, or load the data "
+            "(moodle-analytics generate / load-dump)",
         )

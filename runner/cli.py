@@ -22,7 +22,7 @@ from rich.table import Table
 from runner import __version__
 from runner import cli_output as ui
 from runner.connection import ConnectionError_, ConnectionInfo
-from runner.paths import EXPORTS_DIR
+from runner.paths import DEFAULT_PARQUET_DIR, EXPORTS_DIR
 from runner.user_errors import UserError
 
 app = typer.Typer(
@@ -322,6 +322,41 @@ def export(
         table.add_column("rows", justify="right")
         table.add_column("bytes", justify="right")
         for exported in report.files:
+            table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
+        output.result(table)
+
+
+@app.command("export-source")
+def export_source(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the Parquet export (one folder per table).")
+    ] = DEFAULT_PARQUET_DIR,
+    schema: SchemaOption = "public",
+    prefix: PrefixOption = "mdl_",
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Export the 20 Moodle tables to Parquet for the spark and duckdb targets (docs/engines.md).
+
+    Rows stream in chunks from one consistent snapshot; the folder is replaced only when the
+    whole export is complete. dbt reads it through var moodle_parquet_path.
+    """
+    from runner.parquet_source import export_source as export_tables
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
+        info = _existing_connection()
+        with ui.rows_progress(output, "export-source") as progress:
+            report = export_tables(info, out, schema=schema, prefix=prefix, progress=progress)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict()})
+            return
+        table = Table(title=f"Exported to {report.out_dir} in {report.seconds:.1f} s")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        table.add_column("bytes", justify="right")
+        for exported in report.tables:
             table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
         output.result(table)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -286,7 +287,17 @@ def first_meaningful_line(text: str) -> str:
         return "unknown dbt error"
     if len(lines) > 1 and lines[0].endswith("Error") and len(lines[0].split()) <= 3:
         return f"{lines[0]}: {lines[1]}"
+    # "Compilation Error in macro x (path)" names where; the reason is the next line that is
+    # not the same header repeated.
+    header = _ERROR_HEADER.match(lines[0])
+    if header:
+        reasons = [line for line in lines[1:] if not _ERROR_HEADER.match(line)]
+        if reasons:
+            return f"{header.group(1)}: {reasons[0]}"
     return lines[0]
+
+
+_ERROR_HEADER = re.compile(r"^(\w+ Error) in \w+ [\w.]+ \(.*\)$")
 
 
 def dbt_versions() -> dict[str, str | None]:

@@ -43,10 +43,9 @@ from runner.moodle_schema import (
     validate_identifier,
     validate_prefix,
 )
-from runner.paths import RUNTIME_DIR
+from runner.paths import DEFAULT_PARQUET_DIR
 from runner.user_errors import UserError
 
-DEFAULT_PARQUET_DIR = RUNTIME_DIR / "parquet" / "moodle"
 MANIFEST_NAME = "_manifest.json"
 PART_NAME = "part-{index:05d}.parquet"
 # Left behind by exports that were killed: .<folder>.<pid>.partial and .<folder>.<pid>.old
@@ -273,9 +272,11 @@ def _export_table(
     def copy_out() -> None:
         # PostgreSQL writes the CSV into the pipe while this thread's caller parses it.
         try:
-            with os.fdopen(write_fd, "wb", buffering=1 << 20) as sink:
-                with connection.cursor() as cursor:
-                    cursor.copy_expert(query.as_string(connection), sink, size=1 << 20)
+            with (
+                os.fdopen(write_fd, "wb", buffering=1 << 20) as sink,
+                connection.cursor() as cursor,
+            ):
+                cursor.copy_expert(query.as_string(connection), sink, size=1 << 20)
         except BaseException as error:
             copy_errors.append(error)
 

@@ -12,3 +12,5 @@ EMBEDDED_PG_DIR = RUNTIME_DIR / "postgres"
 PROFILES_DIR = RUNTIME_DIR / "profiles"
 EXPORTS_DIR = PROJECT_ROOT / "exports"
 TARGET_DIR = PROJECT_ROOT / "target"
+# The Parquet export of the Moodle tables that the spark and duckdb targets read.
+DEFAULT_PARQUET_DIR = RUNTIME_DIR / "parquet" / "moodle"

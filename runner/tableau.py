@@ -80,7 +80,7 @@ class MartColumn:
     @property
     def aggregation(self) -> str:
         if self.role == "dimension":
-            return "Count" if self.datatype in ("string", "boolean") else "Year"
+            return "Year" if self.datatype in ("date", "datetime") else "Count"
         return "Avg" if AVERAGED_MEASURE.search(self.name) else "Sum"
 
 
@@ -349,7 +349,8 @@ def render_tds(
     graph = ET.SubElement(root, "object-graph")
     objects = ET.SubElement(graph, "objects")
     for table in source.tables:
-        obj = ET.SubElement(objects, "object", {"caption": table, "id": _object_id(table)})
+        caption = business_caption(table.removeprefix("fact_").removeprefix(DIMENSION_PREFIX))
+        obj = ET.SubElement(objects, "object", {"caption": caption, "id": _object_id(table)})
         properties = ET.SubElement(obj, "properties", {"context": ""})
         ET.SubElement(properties, "relation", _relation_attributes(table, connection_name, schema))
     links = ET.SubElement(graph, "relationships")

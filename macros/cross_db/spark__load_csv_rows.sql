@@ -6,8 +6,7 @@
     spark__load_csv_rows takes precedence over the adapter's) writes null for empty cells and
     escapes backslashes and quotes, so the seed holds on Spark what it holds elsewhere.
 #}
-{% macro spark__load_csv_rows(model, agate_table) %}
-    {%- set batch_size = get_batch_size() -%}
+{% macro spark__load_csv_rows(model, agate_table) -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set column_types = [] -%}
     {%- for column_name in agate_table.column_names -%}
@@ -15,25 +14,23 @@
         {%- do column_types.append(column_override.get(column_name, inferred_type)) -%}
     {%- endfor -%}
     {%- set statements = [] -%}
-    {%- for chunk in agate_table.rows | batch(batch_size) -%}
-        {%- set sql -%}
-            insert into {{ this.render() }} values
-            {% for row in chunk -%}
-                (
-                {%- for value in row -%}
-                    cast({{ spark_seed_literal(value) }} as {{ column_types[loop.index0] }})
-                    {%- if not loop.last %}, {% endif -%}
-                {%- endfor -%}
-                ){%- if not loop.last %},{% endif %}
-            {% endfor %}
-        {%- endset -%}
-        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
-        {%- if loop.index0 == 0 -%}
-            {%- do statements.append(sql) -%}
-        {%- endif -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set value_rows = [] -%}
+        {%- for row in chunk -%}
+            {%- set values = [] -%}
+            {%- for value in row -%}
+                {%- do values.append(
+                    'cast(' ~ spark_seed_literal(value) ~ ' as ' ~ column_types[loop.index0] ~ ')'
+                ) -%}
+            {%- endfor -%}
+            {%- do value_rows.append('(' ~ values | join(', ') ~ ')') -%}
+        {%- endfor -%}
+        {%- set insert = 'insert into ' ~ this.render() ~ ' values\n' ~ value_rows | join(',\n') -%}
+        {%- do adapter.add_query(insert, abridge_sql_log=True) -%}
+        {%- do statements.append(insert) -%}
     {%- endfor -%}
     {{ return(statements[0] if statements else '') }}
-{% endmacro %}
+{%- endmacro %}
 
 
 {#- One CSV value (as agate parsed it) as a Spark SQL literal. -#}

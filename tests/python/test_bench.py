@@ -24,7 +24,7 @@ from bench.engines import (
     ScaleContext,
 )
 from bench.floor import measure_floor
-from bench.incremental import DAY_SECONDS, append_one_day
+from bench.incremental import DAY_SECONDS, append_one_day, remove_rows_after
 from bench.log_source import LogSource, read_log_frame, read_user_ids
 from bench.memory import MemoryPeak
 from bench.original_port import original_dedication
@@ -210,3 +210,6 @@ def test_one_appended_day_lands_after_the_log_with_new_ids(
             assert cursor.fetchone()[0] > new["id"].max()
     finally:
         connection.close()
+
+    assert remove_rows_after(source, int(before["id"].max())) == appended
+    assert source.count_log_rows() == len(before)

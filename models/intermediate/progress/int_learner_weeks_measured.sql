@@ -102,7 +102,7 @@ sessions_counted as (
         course_sessions.course_id,
         {{ iso_week_index(to_local_date('sessions.started_at')) }} as week_index,
         count(*) as session_count,
-        sum(sessions.duration_seconds) as dedication_seconds
+        cast(sum(sessions.duration_seconds) as {{ dbt.type_bigint() }}) as dedication_seconds
     from course_sessions
     inner join sessions
         on course_sessions.session_id = sessions.session_id
@@ -128,7 +128,7 @@ active_sessions_counted as (
         course_active_sessions.course_id,
         {{ iso_week_index(to_local_date('active_sessions.started_at')) }} as week_index,
         count(*) as active_session_count,
-        sum(active_sessions.duration_seconds) as active_seconds
+        cast(sum(active_sessions.duration_seconds) as {{ dbt.type_bigint() }}) as active_seconds
     from course_active_sessions
     inner join active_sessions
         on course_active_sessions.active_session_id = active_sessions.active_session_id

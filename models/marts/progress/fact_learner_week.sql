@@ -21,11 +21,11 @@ running_totals_added as (
     select
         *,
         {%- for measure in running_totals %}
-            sum({{ measure }}) over (
+            cast(sum({{ measure }}) over (
                 partition by user_id, course_id
                 order by week_index
                 rows between unbounded preceding and current row
-            ) as cumulative_{{ measure }},
+            ) as {{ dbt.type_bigint() }}) as cumulative_{{ measure }},
         {%- endfor %}
         max(last_learner_action_date) over (
             partition by user_id, course_id

@@ -1,0 +1,65 @@
+"""A pytest plugin for the reliability tests: one built warehouse and cheap copies of it.
+
+The test modules list it in ``pytest_plugins``. The generated Moodle site is built once per
+session with the project's real `dbt build`; each test works on its own copy made with
+CREATE DATABASE ... TEMPLATE (a file copy, about a second), so no test sees another's changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from dbt_helpers import assert_dbt_succeeded, run_dbt
+from psycopg2 import sql
+
+from runner.connection import ConnectionInfo
+from runner.generator import generate
+
+SCALE = 0.05
+SEED = 11
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(
+    make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
+) -> ConnectionInfo:
+    """A generated Moodle site with every mart built by `dbt build` (do not modify: copy it)."""
+    info = make_database("rel_base")
+    generate(info, scale=SCALE, seed=SEED)
+    result = run_dbt(["build"], info, tmp_path_factory.mktemp("rel_base_build"))
+    assert_dbt_succeeded(result)
+    return info
+
+
+@pytest.fixture(scope="session")
+def copy_database(
+    pg_server: ConnectionInfo,
+) -> Iterator[Callable[[ConnectionInfo, str], ConnectionInfo]]:
+    """Factory of copies of a database (CREATE DATABASE ... TEMPLATE), dropped at the end."""
+    created: list[str] = []
+
+    def copy(source: ConnectionInfo, label: str) -> ConnectionInfo:
+        name = f"ma_test_{label}_{uuid.uuid4().hex[:8]}"
+        admin = pg_server.connect(autocommit=True)
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("create database {} template {}").format(
+                        sql.Identifier(name), sql.Identifier(source.dbname)
+                    )
+                )
+        finally:
+            admin.close()
+        created.append(name)
+        return source.with_database(name)
+
+    yield copy
+    admin = pg_server.connect(autocommit=True)
+    with admin.cursor() as cursor:
+        for name in created:
+            cursor.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+    admin.close()
