@@ -102,9 +102,11 @@ def _read_postgres(target: EngineTarget, schema: str, table: str) -> TableRows:
 def _read_duckdb(target: EngineTarget, schema: str, table: str) -> TableRows:
     import duckdb
 
-    connection = duckdb.connect(str(target.duckdb_path), read_only=True, config={"TimeZone": "UTC"})
+    connection = duckdb.connect(str(target.duckdb_path), read_only=True)
     try:
-        arrow = connection.execute(f'select * from "{schema}"."{table}"').fetch_arrow_table()
+        # After connecting: the time zone setting needs the built-in ICU extension loaded.
+        connection.execute("set TimeZone = 'UTC'")
+        arrow = connection.execute(f'select * from "{schema}"."{table}"').to_arrow_table()
     finally:
         connection.close()
     return _rows_from_arrow(arrow)

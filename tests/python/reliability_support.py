@@ -239,9 +239,16 @@ def hold_table(info: ConnectionInfo, schema: str, table: str) -> Iterator[None]:
 
 
 def wait_for_blocked_writer(
-    info: ConnectionInfo, schema: str, table: str, timeout: float = 300
+    info: ConnectionInfo,
+    schema: str,
+    table: str,
+    process: subprocess.Popen[str] | None = None,
+    timeout: float = 600,
 ) -> int:
-    """The server pid of the build's statement waiting for ``hold_table`` on ``table``."""
+    """The server pid of the build statement waiting for ``hold_table`` on ``table``.
+
+    Fails at once with the build's output if ``process`` ends before it gets there.
+    """
     needle = f'"{schema}"."{table}"'
     deadline = time.monotonic() + timeout
     connection = info.connect(autocommit=True)
@@ -257,6 +264,12 @@ def wait_for_blocked_writer(
                 row = cursor.fetchone()
             if row:
                 return int(row[0])
+            if process is not None and process.poll() is not None:
+                out, err = process.communicate()
+                raise AssertionError(
+                    f"the build ended ({process.returncode}) before reaching {schema}.{table}:"
+                    f"\n{out[-2000:]}\n{err[-3000:]}"
+                )
             time.sleep(0.05)
     finally:
         connection.close()

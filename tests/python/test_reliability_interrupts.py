@@ -1,0 +1,152 @@
+"""A build that dies part way never costs the last good marts, and builds never interleave.
+
+A week of new Moodle activity is waiting to be loaded. The build is held at a chosen point,
+in the middle of replacing the mart `learner_tiers` (a test session holds a SHARE lock on
+it, so the build's statement waits), after other marts were already replaced. Then the build
+is cut off: its process is SIGKILLed, or separately its database connection is terminated
+(pg_terminate_backend). Every mart must stay readable and whole: each is exactly as the
+previous build left it or exactly as an uninterrupted build makes it (row-by-row checksums),
+the one being replaced is the previous one, and nothing half-built is left behind. The next
+build completes and gives exactly the marts of an uninterrupted build.
+
+While the first build runs, a second one started against the same database is refused at
+once with a clear message (the build lock); after the first was killed, its lock is gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from dbt_helpers import assert_dbt_succeeded, run_dbt
+from reliability_support import (
+    MART_SCHEMA,
+    Checksums,
+    append_week_of_activity,
+    cli_environment,
+    error_line,
+    hold_table,
+    kill,
+    leftover_relations,
+    mart_checksums,
+    run_cli,
+    start_cli,
+    wait_for_blocked_writer,
+    wait_until_no_other_sessions,
+)
+
+from runner.connection import ConnectionInfo
+
+pytest_plugins = ["reliability_fixtures"]
+
+# Built late (after dim_user and the facts), so a build held there is well under way.
+HELD_MART = "learner_tiers"
+# The recovery build rebuilds every seed and model; the data tests are other suites' job.
+WITHOUT_TESTS = ["--exclude", "resource_type:test", "--exclude", "resource_type:unit_test"]
+
+
+@pytest.fixture(scope="module")
+def with_new_week(
+    built_warehouse: ConnectionInfo,
+    copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
+) -> ConnectionInfo:
+    """The built warehouse plus a week of new activity not yet in the marts (copy it)."""
+    database = copy_database(built_warehouse, "new_week")
+    assert append_week_of_activity(database) > 1000
+    return database
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_marts(
+    with_new_week: ConnectionInfo,
+    copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Checksums:
+    """The marts an uninterrupted run makes from the same data."""
+    database = copy_database(with_new_week, "uninterrupted")
+    assert_dbt_succeeded(run_dbt(["run"], database, tmp_path_factory.mktemp("uninterrupted")))
+    return mart_checksums(database)
+
+
+def assert_previous_or_complete(marts: Checksums, previous: Checksums, complete: Checksums) -> None:
+    """Each mart is whole: the previous build's or the uninterrupted build's, row for row."""
+    assert set(marts) == set(previous) == set(complete)
+    assert marts[HELD_MART] == previous[HELD_MART], "the mart being replaced changed"
+    for table, checksum in marts.items():
+        assert checksum in (previous[table], complete[table]), f"{table} is half-built"
+    # The cut really came part way: some marts were already replaced, some not yet.
+    assert any(marts[t] == complete[t] != previous[t] for t in marts), "cut before any mart"
+    assert previous[HELD_MART] != complete[HELD_MART]
+
+
+def assert_next_build_completes(
+    database: ConnectionInfo, env: dict[str, str], complete: Checksums
+) -> None:
+    result = run_cli(["build", *WITHOUT_TESTS], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert mart_checksums(database) == complete
+    assert leftover_relations(database) == []
+
+
+def test_killed_build_keeps_previous_marts_and_refuses_a_second_build(
+    with_new_week: ConnectionInfo,
+    uninterrupted_marts: Checksums,
+    copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
+    tmp_path: Path,
+) -> None:
+    database = copy_database(with_new_week, "killed")
+    previous = mart_checksums(database)
+    env = cli_environment(database, tmp_path)
+
+    with hold_table(database, MART_SCHEMA, HELD_MART):
+        build = start_cli(["build"], env)
+        wait_for_blocked_writer(database, MART_SCHEMA, HELD_MART, build)
+
+        second = run_cli(["build"], cli_environment(database, tmp_path / "second"))
+        assert second.returncode == 1
+        line = error_line(second.stderr)
+        assert "another build is already running" in line, line
+        assert database.dbname in line
+        assert "Traceback" not in second.stderr
+
+        kill(build)
+    wait_until_no_other_sessions(database)
+
+    assert_previous_or_complete(mart_checksums(database), previous, uninterrupted_marts)
+    assert leftover_relations(database) == []
+    # The killed build's lock died with its connection: the next build is not refused.
+    assert_next_build_completes(database, env, uninterrupted_marts)
+
+
+def test_build_whose_connection_is_terminated_keeps_previous_marts(
+    with_new_week: ConnectionInfo,
+    uninterrupted_marts: Checksums,
+    copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
+    pg_server: ConnectionInfo,
+    tmp_path: Path,
+) -> None:
+    database = copy_database(with_new_week, "terminated")
+    previous = mart_checksums(database)
+    env = cli_environment(database, tmp_path)
+
+    with hold_table(database, MART_SCHEMA, HELD_MART):
+        build = start_cli(["build"], env)
+        pid = wait_for_blocked_writer(database, MART_SCHEMA, HELD_MART, build)
+        admin = pg_server.connect(autocommit=True)
+        with admin.cursor() as cursor:
+            cursor.execute("select pg_terminate_backend(%s)", (pid,))
+            assert cursor.fetchone()[0]
+        admin.close()
+    _, stderr = build.communicate(timeout=600)
+
+    assert build.returncode == 1
+    line = error_line(stderr)
+    assert HELD_MART in line and "failed" in line, line
+    assert "terminating connection due to administrator command" in stderr
+    assert "Traceback" not in stderr
+    wait_until_no_other_sessions(database)
+
+    assert_previous_or_complete(mart_checksums(database), previous, uninterrupted_marts)
+    assert leftover_relations(database) == []
+    assert_next_build_completes(database, env, uninterrupted_marts)
