@@ -54,8 +54,12 @@ def run_build(
     """Run dbt build while holding the database's build lock (UserError if another build has it)."""
     if options.target:
         check_target(options.target, ensure_profile())
-    check_moodle_tables(info, options)
     with build_lock(info):
+        if not options.select:
+            # A whole build reads every Moodle table; a selection may need none of them, and
+            # dbt names what its nodes lack.
+            ensure_profile()
+            check_moodle_tables(info, options)
         return run_dbt(
             options.dbt_arguments(),
             info,

@@ -369,12 +369,12 @@ def _validate_schema(schema: str, what: str) -> None:
 
 # --- tableau -----------------------------------------------------------------------------
 
+TABLEAU_DIR = EXPORTS_DIR / "tableau"
+
 
 @app.command()
 def tableau(
-    out: Annotated[
-        Path, typer.Option("--out", help="Folder for the .tds files.")
-    ] = EXPORTS_DIR / "tableau",
+    out: Annotated[Path, typer.Option("--out", help="Folder for the .tds files.")] = TABLEAU_DIR,
     mart_schema: Annotated[
         str, typer.Option("--mart-schema", help="Schema holding the marts.")
     ] = "mart",

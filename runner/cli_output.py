@@ -38,6 +38,13 @@ STATUS_STYLES = {
 }
 
 
+def _styled_status(text: str, status: str) -> str:
+    """Rich markup for a node status; statuses without a style (e.g. an exposure's) stay plain,
+    since an empty "[]...[/]" pair is a markup error that would fail dbt's node."""
+    style = STATUS_STYLES.get(status)
+    return f"[{style}]{escape(text)}[/]" if style else escape(text)
+
+
 @dataclass
 class Output:
     json_mode: bool = False
@@ -100,9 +107,9 @@ def dbt_progress(
                     finished += 1
                     # dbt's announced count leaves out unit tests: grow it rather than overshoot.
                     total = max(total, finished)
-                    style = STATUS_STYLES.get(event.status, "")
+                    status = _styled_status(f"{event.status.upper():7}", event.status)
                     output.err.print(
-                        f"  [{finished}/{total}] [{style}]{event.status.upper():7}[/] "
+                        f"  [{finished}/{total}] {status} "
                         f"{event.resource_type} {escape(event.name)}"
                     )
 
@@ -128,12 +135,12 @@ def dbt_progress(
             elif event.kind == "finished":
                 finished += 1
                 total = max(total, finished)
-                style = STATUS_STYLES.get(event.status, "")
+                status = _styled_status(event.status, event.status)
                 progress.update(
                     task,
                     total=total,
                     completed=finished,
-                    description=f"{label} [{style}]{event.status}[/] {escape(event.name)}",
+                    description=f"{label} {status} {escape(event.name)}",
                 )
 
         yield advance

@@ -165,11 +165,13 @@ def relationships(manifest: Mapping[str, Any], models: Mapping[str, Any]) -> lis
 def data_sources(models: Iterable[str], edges: list[Relationship]) -> list[DataSource]:
     """One tree per fact: the fact, the tables attached to it, then the dimensions reached."""
     names = sorted(models)
-    attached = {
-        edge.child
+    # A table joined to a fact on several columns hangs on that fact, not on its dimensions.
+    hanging = [
+        edge
         for edge in edges
         if not edge.parent.startswith(DIMENSION_PREFIX) and len(edge.keys) > 1
-    }
+    ]
+    attached = {edge.child for edge in hanging}
     roots = [name for name in names if not name.startswith(DIMENSION_PREFIX)]
     sources = []
     for root in (name for name in roots if name not in attached):
@@ -177,14 +179,10 @@ def data_sources(models: Iterable[str], edges: list[Relationship]) -> list[DataS
         frontier = [root]
         while frontier:
             table = frontier.pop(0)
-            # Tables hanging on this one (a child of several keys), then what it refers to.
-            for edge in edges:
-                if edge.parent == table and edge.child in attached:
-                    new = edge.child
-                elif edge.child == table:
-                    new = edge.parent
-                else:
-                    continue
+            reachable = [(edge, edge.child) for edge in hanging if edge.parent == table] + [
+                (edge, edge.parent) for edge in edges if edge.child == table
+            ]
+            for edge, new in reachable:
                 if new not in source.tables:
                     source.tables.append(new)
                     source.edges.append(edge)
@@ -250,7 +248,9 @@ def mart_tables(
                     " ".join((doc.get("description") or "").split()),
                 )
             )
-        tables[name] = MartTable(name, " ".join(node.get("description", "").split()), tuple(columns))
+        tables[name] = MartTable(
+            name, " ".join(node.get("description", "").split()), tuple(columns)
+        )
     return tables
 
 
@@ -288,7 +288,6 @@ def render_tds(
             "xmlns:user": "http://www.tableausoftware.com/xml/user",
         },
     )
-    root.append(ET.Comment(f" {tables[source.root].description} "))
     federated = ET.SubElement(root, "connection", {"class": "federated"})
     named = ET.SubElement(
         ET.SubElement(federated, "named-connections"),

@@ -49,14 +49,14 @@ joined as (
         coalesce(activity.session_count, 0) as session_count,
         coalesce(activity.dedication_seconds, 0) as dedication_seconds,
         round(
-            cast(coalesce(activity.dedication_seconds, 0) as {{ dbt.type_numeric() }}) / 3600,
+            {{ divide_exactly('coalesce(activity.dedication_seconds, 0)', 3600) }},
             2
         ) as dedication_hours,
         coalesce(active_engagement.learner_action_count, 0) as learner_action_count,
         coalesce(active_engagement.active_session_count, 0) as active_session_count,
         coalesce(active_engagement.active_seconds, 0) as active_seconds,
         round(
-            cast(coalesce(active_engagement.active_seconds, 0) as {{ dbt.type_numeric() }}) / 3600,
+            {{ divide_exactly('coalesce(active_engagement.active_seconds, 0)', 3600) }},
             2
         ) as active_hours,
         {%- for verb in verbs %}

@@ -90,12 +90,11 @@ shares_computed as (
         *,
         {%- for share in event_shares %}
             round(
-                cast({{ share }}_count as {{ dbt.type_numeric() }}) / nullif(event_count, 0), 4
+                {{ divide_exactly(share ~ '_count', 'nullif(event_count, 0)') }}, 4
             ) as {{ share }}_share,
         {%- endfor %}
         round(
-            cast(capped_dedication_seconds as {{ dbt.type_numeric() }})
-            / nullif(dedication_seconds, 0),
+            {{ divide_exactly('capped_dedication_seconds', 'nullif(dedication_seconds, 0)') }},
             4
         ) as capped_dedication_share
     from joined

@@ -1,9 +1,10 @@
 """fact_learner_week and learner_engagement_bands against the definitions computed in Python.
 
-`dbt build` of the progress marts (their models, unit tests, data tests) runs on the real Moodle 4.5 site in its own
-timezone (Africa/Nairobi, so weeks are local weeks) and on a generated site with the defaults;
-then the week spine, the weekly measures, running totals, grades to date and the bands are
-recomputed here from the raw Moodle rows and compared row by row.
+`dbt build` of the progress marts (their models, unit tests, data tests) runs on the real
+Moodle 4.5 site in its own timezone (Africa/Nairobi, so weeks are local weeks) and on a
+generated site with the defaults; then the week spine, the weekly measures, running totals,
+grades to date and the bands are recomputed here from the raw Moodle rows and compared row
+by row.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from runner.connection import ConnectionInfo
 
 WEEK = dt.timedelta(days=7)
 # The progress marts, everything upstream of them and every test on them.
-PROGRESS_SELECTION = ("+learner_engagement_bands+",)
+PROGRESS_SELECTION = ("+learner_engagement_bands", "+dim_user", "+dim_course")
 Key = tuple[int, int, dt.date]  # (user, course, week Monday)
 
 
@@ -56,7 +57,7 @@ def built(
 
         info = make_database("progress_generated")
         generate(info, schema="public", prefix="mdl_", scale=0.1, seed=5)
-        build = ["build", "--select", *PROGRESS_SELECTION]
+        build = ["build", "--select", *PROGRESS_SELECTION, "--indirect-selection", "cautious"]
         assert_dbt_succeeded(run_dbt(build, info, work_dir))
         return Built(info, read_site(info), ZoneInfo("UTC"))
     zone = "Africa/Nairobi"
@@ -80,7 +81,8 @@ def expected_spine(built: Built) -> dict[tuple[int, int], list[dt.date]]:
         if start and (key not in starts or start < starts[key]):
             starts[key] = start
     course_ends = {
-        course_id: enddate for course_id, enddate in rows(info, "select id, enddate from mdl_course")
+        course_id: enddate
+        for course_id, enddate in rows(info, "select id, enddate from mdl_course")
     }
     last_course_event: dict[int, int] = {}
     for _, _, course_id, _, _, epoch in built.site.log:
@@ -179,7 +181,9 @@ def expected_grade_points(built: Built, spine: dict[tuple[int, int], list[dt.dat
         for week in weeks:
             total = Decimal(0)
             for item_id in course_items:
-                known = [change for change in changes.get((user_id, item_id), []) if change[0] <= week]
+                known = [
+                    change for change in changes.get((user_id, item_id), []) if change[0] <= week
+                ]
                 if known:
                     final = max(known, key=lambda change: change[:3])[3]
                     total += final or 0

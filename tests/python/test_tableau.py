@@ -141,7 +141,8 @@ def test_every_field_has_the_dbt_description_and_a_business_caption(written: Wri
             assert description == descriptions[(table, remote)], (name, table, remote)
             assert column.get("caption") == business_caption(remote)
     week_columns = {
-        column.get("name"): column for column in parse(written.files["fact_learner_week"]).iter("column")
+        column.get("name"): column
+        for column in parse(written.files["fact_learner_week"]).iter("column")
     }
     dedication = week_columns["[dedication_seconds]"]
     assert dedication.get("caption") == "Dedication (seconds)"

@@ -81,8 +81,10 @@ grades_joined as (
         grades.final_grade,
         -- Moodle's percentage: the grade's place between the item's minimum and maximum.
         round(
-            (grades.final_grade - learner_items.grade_min)
-            / nullif(learner_items.grade_max - learner_items.grade_min, 0),
+            {{ divide_exactly(
+                'grades.final_grade - learner_items.grade_min',
+                'nullif(learner_items.grade_max - learner_items.grade_min, 0)'
+            ) }},
             4
         ) as grade_share,
         case

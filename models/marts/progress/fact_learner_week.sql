@@ -9,7 +9,6 @@
     'dedication_seconds', 'active_session_count', 'active_seconds', 'active_day_count', 'modules_completed_count', 'submission_count',
     'forum_post_count', 'missed_deadline_count',
 ] -%}
-{%- set numeric_type = dbt.type_numeric() -%}
 
 with
 
@@ -40,16 +39,16 @@ shares_computed as (
     select
         *,
         round(
-            cast(cumulative_modules_completed_count as {{ numeric_type }})
-            / nullif(completion_tracked_module_count, 0),
+            {{ divide_exactly(
+                'cumulative_modules_completed_count', 'nullif(completion_tracked_module_count, 0)'
+            ) }},
             4
         ) as completion_share_to_date,
         round(
-            cast(grade_points_to_date as {{ numeric_type }}) / nullif(course_max_points, 0), 4
+            {{ divide_exactly('grade_points_to_date', 'nullif(course_max_points, 0)') }}, 4
         ) as grade_share_to_date,
         round(
-            cast(grade_points_to_date as {{ numeric_type }})
-            / nullif(graded_max_points_to_date, 0),
+            {{ divide_exactly('grade_points_to_date', 'nullif(graded_max_points_to_date, 0)') }},
             4
         ) as graded_share_to_date,
         -- Days without an action of the learner's own in the course, counted from their last
