@@ -27,7 +27,7 @@ from runner.database import check_reachable, resolve_connection
 from runner.user_errors import UserError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 # Piped output (a log, CI) gets a table wide enough to read instead of rich's 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 140)
 
@@ -124,10 +124,15 @@ def main(
         out.print(scale_table(scale_document))
     out.print(targets_table(document))
     out.print(f"results written to {path}")
+    failed = [result for result in results if result.error]
+    for result in failed:
+        err.print(f"[red]error:[/red] scale {result.scale:g}: {result.error}", highlight=False)
     try:
         for result in results:
             if result.agreement:
                 require_agreement(result.agreement)
     except EnginesDisagree as error:
         err.print(f"[red]error: the engines disagree:[/red] {error}", highlight=False)
+        sys.exit(1)
+    if failed:
         sys.exit(1)

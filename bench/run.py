@@ -11,6 +11,7 @@ from typing import Any
 from psycopg2 import sql
 
 from bench.agreement import Agreement, compare_engines
+from bench.dbt_build import DbtBuildFailed
 from bench.engines import ENGINES, EngineRun, ProjectEngine, ScaleContext
 from bench.floor import FloorResult, measure_floor
 from bench.incremental import IncrementalResult, run_incremental
@@ -38,6 +39,8 @@ class ScaleResult:
     runs: list[EngineRun] = field(default_factory=list)
     agreement: Agreement | None = None
     incremental: IncrementalResult | None = None
+    # Why this scale stopped early (a dbt build that failed); the figures before it are kept.
+    error: str | None = None
 
     def run(self, engine: str) -> EngineRun | None:
         return next((run for run in self.runs if run.engine == engine), None)
@@ -56,6 +59,7 @@ class ScaleResult:
             "engines": {run.engine: run.as_dict() for run in self.runs},
             "agreement": self.agreement.as_dict() if self.agreement else None,
             "incremental": self.incremental.as_dict() if self.incremental else None,
+            "error": self.error,
         }
 
 
@@ -98,6 +102,10 @@ def run_scale(
             result.incremental = run_incremental(
                 source, context.work_dir / "dbt-incremental", project.build
             )
+    except DbtBuildFailed as error:
+        # A long run keeps the other scales' figures; the CLI still exits with 1.
+        result.error = str(error)
+        say(f"scale {scale:g}: stopped: {error}")
     finally:
         if not settings.keep_databases:
             drop_bench_database(server, name)

@@ -361,6 +361,47 @@ def export_source(
         output.result(table)
 
 
+@app.command("export-hyper")
+def export_hyper(
+    out: Annotated[
+        Path, typer.Option("--out", help="The .hyper file to write, or a folder for mart.hyper.")
+    ] = EXPORTS_DIR / "tableau" / "mart.hyper",
+    mart_schema: Annotated[
+        str, typer.Option("--mart-schema", help="Schema holding the marts.")
+    ] = "mart",
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write every mart table into one Tableau extract (.hyper) for offline work.
+
+    Optional extra: pip install -e '.[hyper]'. Tables keep their names in schema mart of
+    the file; the file appears only when complete (docs/hyper.md).
+    """
+    from runner.hyper_export import export_hyper as write_extract
+    from runner.hyper_export import load_hyper_api
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(lambda: _validate_schema(mart_schema, "mart schema"))
+        load_hyper_api()  # before connecting: a missing extra is the first thing to fix
+        info = _existing_connection()
+        with ui.rows_progress(output, "export-hyper") as progress:
+            report = write_extract(info, out, schema=mart_schema, progress=progress)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict()})
+            return
+        table = Table(title="Tables in schema mart of the extract")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for written in report.tables:
+            table.add_row(written.name, f"{written.rows:,}")
+        output.result(table)
+        output.result(
+            f"Tableau extract: {escape(str(report.path))} "
+            f"({report.bytes:,} bytes, {report.seconds:.1f} s)"
+        )
+
+
 def _validate_schema(schema: str, what: str) -> None:
     from runner.moodle_schema import validate_identifier
 

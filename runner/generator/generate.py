@@ -20,6 +20,7 @@ from runner.moodle_schema import (
 
 from . import assessments, forums, gradebook, plan
 from .activity import BrowsingSimulator, build_actors
+from .anomalies import HostileData, validate_anomaly_rate
 from .copyload import copy_rows
 from .courses import N_COURSES
 from .episodes import EpisodeExpander, Plans
@@ -37,7 +38,7 @@ Progress = Callable[[str, int], None]
 class GenerationSettings:
     scale: float = 1.0
     seed: int = 2019
-    anomaly_rate: float = 0.0  # hostile rows: see anomalies.py
+    anomaly_rate: float = 0.0  # hostile rows added to the clean ones: see anomalies.py
 
 
 @dataclass
@@ -47,6 +48,12 @@ class GenerationReport:
     log_rows_per_second: float = 0.0
     scale: float = 1.0
     seed: int = 2019
+    anomalies: dict[str, int] = field(default_factory=dict)  # anomaly kind -> rows added
+
+
+# The random stream of the hostile rows: apart from every clean stream, so adding anomalies
+# changes no clean row.
+ANOMALY_STREAM = 13
 
 
 def _stream(settings: GenerationSettings, index: int) -> np.random.Generator:
@@ -90,9 +97,12 @@ def generate(
     seed: int = 2019,
     replace: bool = False,
     progress: Progress | None = None,
+    anomaly_rate: float = 0.0,
 ) -> GenerationReport:
     """Write a synthetic Moodle 4.5 database (the 20 tables) into ``schema``.
 
+    ``anomaly_rate`` > 0 adds hostile rows (about that share of each table; anomalies.py) to
+    exactly the rows the same seed gives without them.
     Raises ValueError for bad options, or when the tables exist and ``replace`` is False.
     """
     validate_identifier(schema, "schema")
@@ -101,7 +111,9 @@ def generate(
         raise ValueError(f"scale must be above 0 and at most 1000, not {scale!r}")
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
-    settings = GenerationSettings(scale=float(scale), seed=seed)
+    settings = GenerationSettings(
+        scale=float(scale), seed=seed, anomaly_rate=validate_anomaly_rate(anomaly_rate)
+    )
     report_progress = progress or (lambda stage, rows: None)
     started = time.perf_counter()
     connection = info.connect()
@@ -116,7 +128,7 @@ def generate(
     finally:
         connection.close()
     try:
-        counts = _load(info, schema, prefix, settings, report_progress)
+        counts, anomalies = _load(info, schema, prefix, settings, report_progress)
         log_rows = counts[prefix + "logstore_standard_log"]
         build_indexes_and_analyze(
             info, schema, prefix, progress=lambda stage: report_progress(stage, log_rows)
@@ -127,7 +139,7 @@ def generate(
         raise
     seconds = time.perf_counter() - started
     return GenerationReport(
-        counts, seconds, log_rows / seconds if seconds else 0.0, settings.scale, seed
+        counts, seconds, log_rows / seconds if seconds else 0.0, settings.scale, seed, anomalies
     )
 
 
@@ -143,10 +155,12 @@ def existing_tables(connection, schema: str, prefix: str) -> list[str]:
 
 def _load(
     info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSettings, progress: Progress
-) -> dict[str, int]:
-    """Every row of the 20 tables, in two transactions: the log's COPY streams and the rest."""
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Every row of the 20 tables, in two transactions: the log's COPY streams and the rest.
+    Also returns the hostile rows added, by anomaly kind."""
     counts: dict[str, int] = {}
     site, plans = build_world(settings)
+    hostile = HostileData(settings.anomaly_rate, _stream(settings, ANOMALY_STREAM), site, plans)
     progress("plan", 0)
     log_table = prefix + "logstore_standard_log"
     connection = info.connect()
@@ -161,15 +175,23 @@ def _load(
             encoder = LogEncoder(site, random_tokens(_stream(settings, 4), 4096, 26))
             counts[log_table] = 0
             for block, first_id in stream.blocks():
-                copier.put(csv_payload(encoder.encode(block, first_id)))
+                log_rows = encoder.encode(block, first_id)
+                hostile.sample(log_rows)
+                copier.put(csv_payload(log_rows))
                 counts[log_table] += len(block)
                 progress("log", counts[log_table])
+            hostile_log_rows = hostile.log_rows(first_id=counts[log_table] + 1)
+            if hostile_log_rows.num_rows:
+                copier.put(csv_payload(hostile_log_rows))
+                counts[log_table] += hostile_log_rows.num_rows
             observed = stream.finish()
             for table, columns, rows in (
                 user_table(site, plans, observed),
                 completion_table(plans, observed),
             ):
                 counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
+            for table, columns, rows in hostile.tables():
+                counts[prefix + table] += copy_rows(cursor, schema, prefix + table, columns, rows)
         copier.finish()
         connection.commit()
     except BaseException:
@@ -179,7 +201,8 @@ def _load(
         raise
     finally:
         connection.close()
-    return {prefix + name: counts.get(prefix + name, 0) for name in REQUIRED_TABLES}
+    row_counts = {prefix + name: counts.get(prefix + name, 0) for name in REQUIRED_TABLES}
+    return row_counts, dict(sorted(hostile.counts.items()))
 
 
 def _log_stream(site: Site, plans: Plans, settings: GenerationSettings) -> LogStream:
@@ -193,9 +216,7 @@ def _log_stream(site: Site, plans: Plans, settings: GenerationSettings) -> LogSt
     course_weights = np.bincount(plans.enrolments.course, minlength=N_COURSES + 2)[2:].astype(float)
     simulator = BrowsingSimulator(site, actors, plans.staff, plans.discussions, course_weights)
     expander = EpisodeExpander(site, plans, _stream(settings, 3))
-    return LogStream(
-        site, simulator, expander, settings.seed, settings.scale, settings.anomaly_rate
-    )
+    return LogStream(site, simulator, expander, settings.seed, settings.scale)
 
 
 def _drop_tables(info: ConnectionInfo, schema: str, prefix: str) -> None:

@@ -14,7 +14,6 @@ import numpy as np
 from . import people as ppl
 from . import timeline as tl
 from .activity import BrowsingSimulator
-from .anomalies import apply_anomalies
 from .catalogue import VIEW_KIND_BY_MODULE, K
 from .episodes import PRE_ANCHOR, EpisodeExpander
 from .logblock import NULL, WEB, WS, LogBlock, concat, make_block, sort_by_time
@@ -38,10 +37,9 @@ class LogStream:
         expander: EpisodeExpander,
         seed: int,
         scale: float,
-        anomaly_rate: float = 0.0,
     ):
         self.site, self.simulator, self.expander = site, simulator, expander
-        self.seed, self.scale, self.anomaly_rate = seed, scale, anomaly_rate
+        self.seed, self.scale = seed, scale
         n_users = site.people.count + 1
         self.n_cm = site.courses.cms.count + 1
         self.is_learner = site.people.role == ppl.LEARNER
@@ -82,7 +80,8 @@ class LogStream:
             parts.append(episodes)
             block = concat(parts)
             block = concat([block, self._view_completions(block)])
-            block = sort_by_time(apply_anomalies(block, self.anomaly_rate, rng))
+            # Hostile rows are added after the whole log (anomalies.py), never mixed in here.
+            block = sort_by_time(block)
             split = int(np.searchsorted(block.time, window_end, side="left"))
             carry = block.take(np.arange(split, len(block)))
             ready = block.take(np.arange(split))

@@ -23,6 +23,7 @@ known_user_events as (
     from log_events
     inner join users
         on log_events.user_id = users.user_id
+    where {{ usable_for_metrics('log_events') }}
 ),
 
 placements as (

@@ -1,5 +1,6 @@
 -- One row per forum post, first posts and replies. Subject and message are learner-written
--- free text: only on request.
+-- free text: only on request. A post whose discussion is gone is kept and flagged (the join
+-- to the discussions is for that flag only).
 with
 
 source as (
@@ -8,6 +9,10 @@ source as (
         {{ moodle_columns(source('moodle', 'forum_posts'), moodle_column_spec_forum_posts()) }}
     from {{ source('moodle', 'forum_posts') }}
 
+),
+
+forum_discussions as (
+    select * from {{ ref('stg_moodle__forum_discussions') }}
 ),
 
 renamed as (
@@ -36,6 +41,15 @@ renamed as (
 
     from source
 
+),
+
+discussions_checked as (
+    select
+        renamed.*,
+        forum_discussions.forum_discussion_id is null as has_unknown_discussion
+    from renamed
+    left join forum_discussions
+        on renamed.forum_discussion_id = forum_discussions.forum_discussion_id
 )
 
-select * from renamed
+select * from discussions_checked

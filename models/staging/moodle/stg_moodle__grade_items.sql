@@ -42,6 +42,8 @@ renamed as (
         {{ moodle_flag('weightoverride') }} as is_weight_overridden,
         grademax as grade_max,
         grademin as grade_min,
+        -- A points column whose maximum is not above its minimum cannot place any grade.
+        coalesce(gradetype = 1 and grademax <= grademin, false) as has_empty_grade_range,
         gradepass as grade_pass,
         multfactor as multiplication_factor,
         plusfactor as plus_factor,

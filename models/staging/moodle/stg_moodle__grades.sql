@@ -1,5 +1,6 @@
 -- One row per user and grade item: the current grade (raw from the activity, final after
--- overrides and aggregation).
+-- overrides and aggregation). A grade above its column's maximum is kept and flagged (the
+-- join to the grade items is for that flag only).
 with
 
 source as (
@@ -8,6 +9,10 @@ source as (
         {{ moodle_columns(source('moodle', 'grade_grades'), moodle_column_spec_grade_grades()) }}
     from {{ source('moodle', 'grade_grades') }}
 
+),
+
+grade_items as (
+    select * from {{ ref('stg_moodle__grade_items') }}
 ),
 
 renamed as (
@@ -44,6 +49,16 @@ renamed as (
 
     from source
 
+),
+
+ranges_checked as (
+    select
+        renamed.*,
+        renamed.final_grade is not null as is_graded,
+        coalesce(renamed.final_grade > grade_items.grade_max, false) as is_above_grade_max
+    from renamed
+    left join grade_items
+        on renamed.grade_item_id = grade_items.grade_item_id
 )
 
-select * from renamed
+select * from ranges_checked

@@ -1,5 +1,9 @@
 -- One row per Moodle log event, every row kept: logins (site level, no course), rows by
 -- nobody (userid 0) or by the system (userid -1) and cron rows are flagged, not dropped.
+-- Hostile rows (deleted courses, impossible times, duplicates, ...) are flagged too, and
+-- is_usable_for_metrics sums the flags up: the one rule the user metrics filter on (doc block
+-- moodle_hostile_data). Checking references needs the user, course, context and module
+-- staging models, hence the joins, unusual in staging.
 with
 
 source as (
@@ -8,9 +12,27 @@ source as (
         {{ moodle_columns(
             source('moodle', 'logstore_standard_log'),
             moodle_column_spec_logstore_standard_log()
-        ) }}
+        ) }},
+        -- Read only to flag unreadable values and duplicates; never selected out of here.
+        {{ moodle_checked_columns(source('moodle', 'logstore_standard_log'), ['other', 'ip']) }}
     from {{ source('moodle', 'logstore_standard_log') }}
 
+),
+
+users as (
+    select * from {{ ref('stg_moodle__users') }}
+),
+
+courses as (
+    select * from {{ ref('stg_moodle__courses') }}
+),
+
+contexts as (
+    select * from {{ ref('stg_moodle__contexts') }}
+),
+
+course_modules as (
+    select * from {{ ref('stg_moodle__course_modules') }}
 ),
 
 renamed as (
@@ -45,11 +67,162 @@ renamed as (
         coalesce(courseid <> 0, false) as has_course,
         coalesce(courseid = 1, false) as is_site_course,
         realuserid is not null as is_impersonated,
+        {{ is_plausible_epoch('timecreated') }} as has_plausible_time,
+        not {{ is_well_formed_event_name('eventname', 'component') }}
+            as has_malformed_event_name,
+        -- Moodle writes 0, never null, when there is no course; a course or module event
+        -- always has one.
+        coalesce(courseid is null or (contextlevel in (50, 70) and courseid = 0), true)
+            as is_missing_course_id,
+        coalesce(contextinstanceid is null or (contextlevel <> 10 and contextinstanceid = 0), true)
+            as is_missing_context_instance,
+        not {{ is_readable_moodle_other('checked_other') }} as has_unreadable_other,
         timecreated as event_epoch,
-        {{ epoch_to_timestamp('timecreated') }} as event_at
+        {{ epoch_to_timestamp('timecreated') }} as event_at,
+        courseid as checked_course_id,
+        relateduserid as checked_related_user_id,
+        anonymous as checked_anonymous,
+        checked_other,
+        checked_ip
 
     from source
 
+),
+
+first_copies_found as (
+    -- The earliest row with every column but the id the same, if any: the original this
+    -- row may be a copy of. Moodle's index on (userid, contextlevel, contextinstanceid, crud,
+    -- edulevel, timecreated) finds it, row by row, so a filter on event_id stays cheap.
+    select
+        renamed.*,
+        (
+            select min(earlier.id)
+            from {{ source('moodle', 'logstore_standard_log') }} as earlier
+            where
+                earlier.userid = renamed.user_id
+                and earlier.contextlevel = renamed.context_level
+                and earlier.contextinstanceid = renamed.context_instance_id
+                and earlier.crud = renamed.crud
+                and earlier.edulevel = renamed.edulevel
+                and earlier.timecreated = renamed.event_epoch
+                and earlier.id < renamed.event_id
+                and earlier.eventname = renamed.event_name
+                and earlier.component = renamed.component
+                and earlier.action = renamed.action
+                and earlier.target = renamed.target
+                and earlier.contextid = renamed.context_id
+                and {{ is_not_distinct_from('earlier.objecttable', 'renamed.object_table') }}
+                and {{ is_not_distinct_from('earlier.objectid', 'renamed.object_id') }}
+                and {{ is_not_distinct_from('earlier.courseid', 'renamed.checked_course_id') }}
+                and {{ is_not_distinct_from(
+                    'earlier.relateduserid', 'renamed.checked_related_user_id'
+                ) }}
+                and {{ is_not_distinct_from('earlier.realuserid', 'renamed.real_user_id') }}
+                and {{ is_not_distinct_from('earlier.anonymous', 'renamed.checked_anonymous') }}
+                and {{ is_not_distinct_from('earlier.origin', 'renamed.origin') }}
+                and {{ is_not_distinct_from('earlier.ip', 'renamed.checked_ip') }}
+                and {{ is_not_distinct_from('earlier.other', 'renamed.checked_other') }}
+        ) as original_event_id
+    from renamed
+),
+
+references_checked as (
+    select
+        first_copies_found.*,
+        -- Moodle logs the same event twice within a second (on the real site: an assignment
+        -- saved, then the redirect back to it): both are real, and few rows lie between
+        -- them. A copy written when the log had moved on by an hour (a plausible row at least
+        -- an hour later lies between the original and it) was not written by Moodle then: a
+        -- log imported twice, a replayed buffer.
+        case
+            when first_copies_found.original_event_id is null then false
+            else exists (
+                select 1
+                from {{ source('moodle', 'logstore_standard_log') }} as written_between
+                where
+                    written_between.id > first_copies_found.original_event_id
+                    and written_between.id < first_copies_found.event_id
+                    and written_between.timecreated >= first_copies_found.event_epoch + 3600
+                    and {{ is_plausible_epoch('written_between.timecreated') }}
+            )
+        end as is_duplicate_event,
+        -- Membership tests rather than joins: each is one hash lookup per row, whatever
+        -- the planner guesses about the flags.
+        first_copies_found.user_id > 0
+        and not coalesce(first_copies_found.user_id in (select users.user_id from users), false)
+            as has_unknown_user,
+        first_copies_found.course_id is not null
+        and not coalesce(
+            first_copies_found.course_id in (select courses.course_id from courses), false
+        ) as has_unknown_course,
+        not coalesce(
+            first_copies_found.context_id in (select contexts.context_id from contexts), false
+        ) as has_unknown_context,
+        coalesce(
+            first_copies_found.context_level = 70
+            and first_copies_found.context_instance_id <> 0
+            and not first_copies_found.context_instance_id in (
+                select course_modules.course_module_id from course_modules
+            ),
+            false
+        ) as has_unknown_course_module
+    from first_copies_found
+),
+
+final as (
+
+    select
+        event_id,
+        context_id,
+        user_id,
+        course_id,
+        related_user_id,
+        real_user_id,
+        object_id,
+        event_name,
+        component,
+        action,
+        target,
+        object_table,
+        crud,
+        edulevel,
+        context_level,
+        context_instance_id,
+        origin,
+        {% if include_personal_data() -%}
+            other_raw,
+            ip_address,
+        {% endif -%}
+        is_anonymous,
+        is_system_user,
+        has_course,
+        is_site_course,
+        is_impersonated,
+        has_plausible_time,
+        is_duplicate_event,
+        has_malformed_event_name,
+        is_missing_course_id,
+        is_missing_context_instance,
+        has_unknown_user,
+        has_unknown_course,
+        has_unknown_context,
+        has_unknown_course_module,
+        has_unreadable_other,
+        has_plausible_time
+        and not is_duplicate_event
+        and not has_malformed_event_name
+        and not is_missing_course_id
+        and not is_missing_context_instance
+        and not has_unknown_user
+        and not has_unknown_course
+        and not has_unknown_context
+        and not has_unknown_course_module
+        and not has_unreadable_other as is_usable_for_metrics,
+        event_epoch,
+        event_at
+
+    from references_checked
+
 )
 
-select * from renamed
+select * from final

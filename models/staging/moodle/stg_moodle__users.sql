@@ -1,11 +1,16 @@
 -- One row per Moodle account, deleted and suspended ones included (flagged). Personal data
--- (names, e-mail, phones, address, IP, free text) only with var include_personal_data.
+-- (names, e-mail, phones, address, IP, free text) only with var include_personal_data; flags
+-- read from names and usernames (blank, non-ASCII, rewritten at deletion) always.
 with
 
 source as (
 
     select
-        {{ moodle_columns(source('moodle', 'user'), moodle_column_spec_user()) }}
+        {{ moodle_columns(source('moodle', 'user'), moodle_column_spec_user()) }},
+        -- Read only to flag odd names; never selected out of here.
+        {{ moodle_checked_columns(
+            source('moodle', 'user'), ['username', 'firstname', 'lastname']
+        ) }}
     from {{ source('moodle', 'user') }}
 
 ),
@@ -42,6 +47,16 @@ renamed as (
         {{ moodle_flag('suspended') }} as is_suspended,
         -- Moodle creates the guest account with id 1 at install.
         id = 1 as is_guest,
+        coalesce(
+            trim({{ dbt.concat(['checked_firstname', 'checked_lastname']) }}) = '', true
+        ) as has_blank_name,
+        coalesce(
+            {{ byte_length(dbt.concat(['checked_firstname', 'checked_lastname'])) }}
+            <> length({{ dbt.concat(['checked_firstname', 'checked_lastname']) }}),
+            false
+        ) as has_non_ascii_name,
+        {{ moodle_flag('deleted') }}
+        and {{ is_rewritten_deleted_username('checked_username') }} as has_rewritten_username,
         {{ moodle_timestamp('firstaccess') }} as first_access_at,
         {{ moodle_timestamp('lastaccess') }} as last_access_at,
         {{ moodle_timestamp('lastlogin') }} as last_login_at,
