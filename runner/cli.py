@@ -374,8 +374,8 @@ def export_hyper(
 ) -> None:
     """Write every mart table into one Tableau extract (.hyper) for offline work.
 
-    Optional extra: pip install -e '.[hyper]'. Tables keep their names in schema mart of
-    the file; the file appears only when complete (docs/hyper.md).
+    Needs the optional extra: pip install -e '.\\[hyper]'. Tables keep their
+    names, in schema mart of the file, which appears only when complete (docs/hyper.md).
     """
     from runner.hyper_export import export_hyper as write_extract
     from runner.hyper_export import load_hyper_api
@@ -562,6 +562,15 @@ def generate(
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop and recreate Moodle tables that already exist.")
     ] = False,
+    anomaly_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.5,
+            help="Add hostile rows (deleted courses, impossible times, copies, ...) at this"
+            " rate, on top of the same clean rows (docs/hostile_data.md).",
+        ),
+    ] = 0.0,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -586,6 +595,7 @@ def generate(
                     seed=seed,
                     replace=replace,
                     progress=progress,
+                    anomaly_rate=anomaly_rate,
                 )
             except ValueError as error:
                 raise UserError(str(error), "use --replace to regenerate them") from None
@@ -596,6 +606,7 @@ def generate(
                     "database": info.dbname,
                     "schema": schema,
                     "row_counts": report.row_counts,
+                    "anomalies": report.anomalies,
                     "seconds": round(report.seconds, 3),
                     "log_rows_per_second": round(report.log_rows_per_second),
                 }

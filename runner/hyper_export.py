@@ -148,12 +148,13 @@ def load_hyper_api() -> ModuleType:
 
 
 def resolve_output_path(out: Path) -> Path:
-    """``out`` itself when it names a .hyper file, ``out/mart.hyper`` when it is a folder."""
-    if out.is_dir():
+    """``out`` itself when it names a .hyper file, else ``out/mart.hyper`` for a folder
+    (existing, or a new one when the name has no suffix)."""
+    if out.suffix == ".hyper" and not out.is_dir():
+        return out.resolve()
+    if out.is_dir() or (out.suffix == "" and not out.exists()):
         return (out / DEFAULT_FILE_NAME).resolve()
-    if out.suffix != ".hyper":
-        raise UserError(f"--out must be a folder or a file name ending in .hyper, not {out}")
-    return out.resolve()
+    raise UserError(f"--out must be a folder or a file name ending in .hyper, not {out}")
 
 
 def _prepare_folder(folder: Path) -> None:
@@ -174,7 +175,10 @@ def _prepare_folder(folder: Path) -> None:
 @contextmanager
 def hyper_process(api: ModuleType, log_dir: Path = HYPER_LOG_DIR) -> Iterator[Any]:
     """A local hyperd with telemetry off, logging to ``log_dir`` rather than the cwd."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create hyperd's log folder {log_dir}: {error.strerror}") from None
     parameters = {"log_dir": str(log_dir), "default_database_version": DATABASE_VERSION}
     try:
         process = api.HyperProcess(

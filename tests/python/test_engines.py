@@ -15,6 +15,7 @@ import json
 import shutil
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -85,7 +86,13 @@ def targets(moodle: ConnectionInfo, parquet_dir: Path, work_dir: Path) -> dict[s
 def builds(targets: dict[str, EngineTarget]) -> dict[str, EngineBuild]:
     """`dbt build` once per engine, shared by the tests below (Spark only where Java is)."""
     engines = ["postgres", "duckdb"] + (["spark"] if _java_available() else [])
-    return {engine: build_on_engine(targets[engine], dbt_vars=DBT_VARS) for engine in engines}
+    # Side by side: each build has its own subprocess and state, and CI waits for the slowest.
+    with ThreadPoolExecutor(max_workers=len(engines)) as pool:
+        futures = {
+            engine: pool.submit(build_on_engine, targets[engine], dbt_vars=DBT_VARS)
+            for engine in engines
+        }
+        return {engine: future.result() for engine, future in futures.items()}
 
 
 def _require(builds: dict[str, EngineBuild], engine: str) -> EngineBuild:
@@ -118,11 +125,12 @@ def marts(
         names = [row[0] for row in cursor.fetchall()]
     connection.close()
     relations = [("mart", name) for name in names]
-    return {
-        engine: {table: rows for (_, table), rows in read_tables(targets[engine], relations).items()}
-        for engine in builds
-        if builds[engine].success
-    }
+    tables: dict[str, dict[str, TableRows]] = {}
+    for engine, build in builds.items():
+        if build.success:
+            read = read_tables(targets[engine], relations)
+            tables[engine] = {table: rows for (_, table), rows in read.items()}
+    return tables
 
 
 # --- the Parquet export ------------------------------------------------------------------------

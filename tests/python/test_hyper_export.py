@@ -185,8 +185,6 @@ class Typed:
 def typed(
     make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
 ) -> Typed:
-    if find_spec("tableauhyperapi") is None:
-        pytest.skip("the hyper extra is not installed: pip install -e '.[hyper]'")
     from runner.hyper_export import export_hyper
 
     info = make_database("hyper_typed")
@@ -371,8 +369,6 @@ class BuiltExtract:
 def built_extract(
     make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
 ) -> BuiltExtract:
-    if find_spec("tableauhyperapi") is None:
-        pytest.skip("the hyper extra is not installed: pip install -e '.[hyper]'")
     info = make_database("hyper_built")
     load_moodle_data(info)
     work = tmp_path_factory.mktemp("hyper_built")

@@ -13,6 +13,7 @@
     incremental_strategy='replace_user_tails',
     tail_order_column='event_epoch',
     indexes=log_model_indexes('event_epoch'),
+    pre_hook="{{ log_model_run_settings() }}",
     post_hook="{{ record_log_model_settings() }}",
 ) }}
 {%- set idle_timeout_seconds = session_idle_timeout_seconds() -%}

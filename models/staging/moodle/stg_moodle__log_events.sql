@@ -13,8 +13,8 @@ source as (
             source('moodle', 'logstore_standard_log'),
             moodle_column_spec_logstore_standard_log()
         ) }},
-        -- Read only to flag unreadable values and duplicates; never selected out of here.
-        {{ moodle_checked_columns(source('moodle', 'logstore_standard_log'), ['other', 'ip']) }}
+        -- Read only to flag unreadable values; never selected out of here.
+        {{ moodle_checked_columns(source('moodle', 'logstore_standard_log'), ['other']) }}
     from {{ source('moodle', 'logstore_standard_log') }}
 
 ),
@@ -78,95 +78,92 @@ renamed as (
             as is_missing_context_instance,
         not {{ is_readable_moodle_other('checked_other') }} as has_unreadable_other,
         timecreated as event_epoch,
-        {{ epoch_to_timestamp('timecreated') }} as event_at,
-        courseid as checked_course_id,
-        relateduserid as checked_related_user_id,
-        anonymous as checked_anonymous,
-        checked_other,
-        checked_ip
+        {{ epoch_to_timestamp('timecreated') }} as event_at
 
     from source
 
 ),
 
-first_copies_found as (
-    -- The earliest row with every column but the id the same, if any: the original this
-    -- row may be a copy of. Moodle's index on (userid, contextlevel, contextinstanceid, crud,
-    -- edulevel, timecreated) finds it, row by row, so a filter on event_id stays cheap.
+originals_found as (
+    -- For each row that repeats an earlier one (every column but the id the same), the
+    -- earliest such row: the original it may be a copy of. A hash join on the columns Moodle
+    -- never leaves null; the nullable ones are compared null-safely on the matches.
     select
-        renamed.*,
-        (
-            select min(earlier.id)
-            from {{ source('moodle', 'logstore_standard_log') }} as earlier
-            where
-                earlier.userid = renamed.user_id
-                and earlier.contextlevel = renamed.context_level
-                and earlier.contextinstanceid = renamed.context_instance_id
-                and earlier.crud = renamed.crud
-                and earlier.edulevel = renamed.edulevel
-                and earlier.timecreated = renamed.event_epoch
-                and earlier.id < renamed.event_id
-                and earlier.eventname = renamed.event_name
-                and earlier.component = renamed.component
-                and earlier.action = renamed.action
-                and earlier.target = renamed.target
-                and earlier.contextid = renamed.context_id
-                and {{ is_not_distinct_from('earlier.objecttable', 'renamed.object_table') }}
-                and {{ is_not_distinct_from('earlier.objectid', 'renamed.object_id') }}
-                and {{ is_not_distinct_from('earlier.courseid', 'renamed.checked_course_id') }}
-                and {{ is_not_distinct_from(
-                    'earlier.relateduserid', 'renamed.checked_related_user_id'
-                ) }}
-                and {{ is_not_distinct_from('earlier.realuserid', 'renamed.real_user_id') }}
-                and {{ is_not_distinct_from('earlier.anonymous', 'renamed.checked_anonymous') }}
-                and {{ is_not_distinct_from('earlier.origin', 'renamed.origin') }}
-                and {{ is_not_distinct_from('earlier.ip', 'renamed.checked_ip') }}
-                and {{ is_not_distinct_from('earlier.other', 'renamed.checked_other') }}
-        ) as original_event_id
-    from renamed
+        copies.id as event_id,
+        min(earlier.id) as original_event_id
+    from {{ source('moodle', 'logstore_standard_log') }} as copies
+    inner join {{ source('moodle', 'logstore_standard_log') }} as earlier
+        on
+            copies.userid = earlier.userid
+            and copies.contextlevel = earlier.contextlevel
+            and copies.contextinstanceid = earlier.contextinstanceid
+            and copies.crud = earlier.crud
+            and copies.edulevel = earlier.edulevel
+            and copies.timecreated = earlier.timecreated
+            and copies.eventname = earlier.eventname
+            and copies.component = earlier.component
+            and copies.action = earlier.action
+            and copies.target = earlier.target
+            and copies.contextid = earlier.contextid
+            and copies.anonymous = earlier.anonymous
+            and copies.id > earlier.id
+            and {{ is_not_distinct_from('copies.objecttable', 'earlier.objecttable') }}
+            and {{ is_not_distinct_from('copies.objectid', 'earlier.objectid') }}
+            and {{ is_not_distinct_from('copies.courseid', 'earlier.courseid') }}
+            and {{ is_not_distinct_from('copies.relateduserid', 'earlier.relateduserid') }}
+            and {{ is_not_distinct_from('copies.realuserid', 'earlier.realuserid') }}
+            and {{ is_not_distinct_from('copies.origin', 'earlier.origin') }}
+            and {{ is_not_distinct_from('copies.ip', 'earlier.ip') }}
+            and {{ is_not_distinct_from('copies.other', 'earlier.other') }}
+    group by copies.id
+),
+
+copies_found as (
+    -- Moodle logs the same event twice within a second (on the real site: an assignment
+    -- saved, then the redirect back to it): both are real, and few rows lie between them. A
+    -- copy written when the log had moved on by an hour (a plausible row at least an hour
+    -- later lies between the original and it) was not written by Moodle then: a log imported
+    -- twice, a replayed buffer.
+    select originals_found.event_id
+    from originals_found
+    inner join {{ source('moodle', 'logstore_standard_log') }} as copies
+        on originals_found.event_id = copies.id
+    where exists (
+        select 1
+        from {{ source('moodle', 'logstore_standard_log') }} as written_between
+        where
+            written_between.id > originals_found.original_event_id
+            and written_between.id < originals_found.event_id
+            and written_between.timecreated >= copies.timecreated + 3600
+            and {{ is_plausible_epoch('written_between.timecreated') }}
+    )
 ),
 
 references_checked as (
     select
-        first_copies_found.*,
-        -- Moodle logs the same event twice within a second (on the real site: an assignment
-        -- saved, then the redirect back to it): both are real, and few rows lie between
-        -- them. A copy written when the log had moved on by an hour (a plausible row at least
-        -- an hour later lies between the original and it) was not written by Moodle then: a
-        -- log imported twice, a replayed buffer.
-        case
-            when first_copies_found.original_event_id is null then false
-            else exists (
-                select 1
-                from {{ source('moodle', 'logstore_standard_log') }} as written_between
-                where
-                    written_between.id > first_copies_found.original_event_id
-                    and written_between.id < first_copies_found.event_id
-                    and written_between.timecreated >= first_copies_found.event_epoch + 3600
-                    and {{ is_plausible_epoch('written_between.timecreated') }}
-            )
-        end as is_duplicate_event,
+        renamed.*,
+        renamed.event_id in (select copies_found.event_id from copies_found)
+            as is_duplicate_event,
         -- Membership tests rather than joins: each is one hash lookup per row, whatever
         -- the planner guesses about the flags.
-        first_copies_found.user_id > 0
-        and not coalesce(first_copies_found.user_id in (select users.user_id from users), false)
+        renamed.user_id > 0
+        and not coalesce(renamed.user_id in (select users.user_id from users), false)
             as has_unknown_user,
-        first_copies_found.course_id is not null
-        and not coalesce(
-            first_copies_found.course_id in (select courses.course_id from courses), false
-        ) as has_unknown_course,
+        renamed.course_id is not null
+        and not coalesce(renamed.course_id in (select courses.course_id from courses), false)
+            as has_unknown_course,
         not coalesce(
-            first_copies_found.context_id in (select contexts.context_id from contexts), false
+            renamed.context_id in (select contexts.context_id from contexts), false
         ) as has_unknown_context,
         coalesce(
-            first_copies_found.context_level = 70
-            and first_copies_found.context_instance_id <> 0
-            and not first_copies_found.context_instance_id in (
+            renamed.context_level = 70
+            and renamed.context_instance_id <> 0
+            and not renamed.context_instance_id in (
                 select course_modules.course_module_id from course_modules
             ),
             false
         ) as has_unknown_course_module
-    from first_copies_found
+    from renamed
 ),
 
 final as (
