@@ -153,9 +153,17 @@ def run_dbt_build(
     if not (target_dir / "run_results.json").exists():
         raise DbtBuildFailed(
             f"dbt {' '.join(arguments)} exited with {completed.returncode} before running: "
-            + (completed.stdout.strip().splitlines() or ["no output"])[-1]
+            + dbt_error_summary(completed.stdout + completed.stderr)
         )
     return BuildTiming(arguments, wall_seconds, read_node_timings(target_dir), completed.returncode)
+
+
+def dbt_error_summary(output: str) -> str:
+    """dbt's reason in one line: what follows "Encountered an error:", whitespace squeezed."""
+    marker = "Encountered an error:"
+    text = output[output.rindex(marker) + len(marker) :] if marker in output else output
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:4]) if lines else "no output"
 
 
 def read_node_timings(target_dir: Path) -> list[NodeTiming]:

@@ -227,9 +227,7 @@ def read_node_timings(target_dir: Path) -> list[NodeTiming]:
     return [
         NodeTiming(
             unique_id=result["unique_id"],
-            name=result["unique_id"].split(".")[-1]
-            if result["unique_id"].startswith("operation.")
-            else result["unique_id"].split(".")[2],
+            name=_node_name(result["unique_id"]),
             resource_type=result["unique_id"].split(".", 1)[0],
             status=str(result["status"]),
             seconds=float(result.get("execution_time") or 0.0),
@@ -237,3 +235,11 @@ def read_node_timings(target_dir: Path) -> list[NodeTiming]:
         )
         for result in results["results"]
     ]
+
+
+def _node_name(unique_id: str) -> str:
+    """model.<project>.dim_user -> dim_user; unit tests and hooks are named by their last part."""
+    parts = unique_id.split(".")
+    if parts[0] in ("unit_test", "operation") or len(parts) < 3:
+        return parts[-1]
+    return parts[2]

@@ -284,7 +284,9 @@ def _export_table(
     copier.start()
     try:
         with os.fdopen(read_fd, "rb") as source:
-            for batch in _csv_reader(source, columns):
+            # pyarrow refuses an empty CSV: an empty table (nothing to peek at) has no batch.
+            batches = _csv_reader(source, columns) if source.peek(1) else ()
+            for batch in batches:
                 writer.write(_conform(batch, arrow_schema))
                 on_rows(writer.rows)
     finally:

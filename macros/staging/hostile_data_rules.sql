@@ -65,6 +65,7 @@
 {#- The filter where log rows enter the user metrics: rows flagged unusable stay out. A row
     without the flag (a unit-test fixture written before it existed) counts; staging itself
     never leaves it null (its not_null test). -#}
-{% macro usable_for_metrics(log_events_alias='log_events') -%}
-    coalesce({{ log_events_alias }}.is_usable_for_metrics, true)
+{% macro usable_for_metrics(log_events_alias=none) -%}
+    {%- set prefix = log_events_alias ~ '.' if log_events_alias else '' -%}
+    coalesce({{ prefix }}is_usable_for_metrics, true)
 {%- endmacro %}

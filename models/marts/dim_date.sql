@@ -22,7 +22,7 @@ log_bounds as (
         min({{ to_local_date('event_at') }}) as first_date,
         max({{ to_local_date('event_at') }}) as last_date
     from log_events
-    where {{ usable_for_metrics('log_events') }}
+    where {{ usable_for_metrics() }}
 ),
 
 digits as (

@@ -18,6 +18,7 @@
 ) }}
 -- depends_on: {{ ref('stg_moodle__users') }}
 {%- set incremental_run = is_incremental() -%}
+{%- set low_watermark = 0 -%}
 {%- if incremental_run -%}
     {%- do assert_log_model_can_run_incrementally() -%}
     {%- set low_watermark = log_low_watermark(this) -%}
@@ -55,15 +56,15 @@ with
             sessionised_events.user_id,
             sessionised_events.event_epoch,
             sessionised_events.event_id
-        from {{ ref('stg_moodle__users') }} as users
+        from {{ ref('stg_moodle__users') }} as known_users
         inner join {{ ref('int_log_events_sessionised') }} as sessionised_events
-            on users.user_id = sessionised_events.user_id
+            on known_users.user_id = sessionised_events.user_id
         where
             sessionised_events.event_id <= {{ low_watermark }}
             and not exists (
                 select 1
                 from {{ this }} as previous_events
-                where previous_events.user_id = users.user_id
+                where previous_events.user_id = known_users.user_id
             )
     ),
 

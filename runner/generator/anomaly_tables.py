@@ -60,9 +60,7 @@ class ExtraRows:
     counts: Counter[str] = field(default_factory=Counter)
 
 
-def build_extra_rows(
-    rate: float, rng: np.random.Generator, site: Site, plans: Plans
-) -> ExtraRows:
+def build_extra_rows(rate: float, rng: np.random.Generator, site: Site, plans: Plans) -> ExtraRows:
     extra = ExtraRows()
     users, contexts = _accounts(rate, rng, site, extra.counts)
     items, grades = _gradebook(rate, rng, plans, extra.counts)

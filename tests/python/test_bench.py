@@ -16,6 +16,7 @@ import pytest
 
 from bench.agreement import EnginesDisagree, compare_engines, require_agreement
 from bench.cli import parse_engines, parse_scales
+from bench.dbt_build import dbt_error_summary
 from bench.engines import (
     EngineRun,
     OriginalPortEngine,
@@ -117,6 +118,16 @@ def test_command_line_options_fail_with_one_line() -> None:
         parse_scales("1,ten", "--scales")
     with pytest.raises(UserError, match="choose from project, pandas, original"):
         parse_engines("project,spark")
+
+
+def test_a_dbt_that_stops_early_is_summed_up_in_one_line() -> None:
+    output = (
+        "08:43:19  Running with dbt=1.11.16\n08:43:19  Encountered an error:\n"
+        'Compilation Error\n  dbt found multiple macros named "test_x" in the project\n'
+    )
+    assert dbt_error_summary(output) == (
+        'Compilation Error dbt found multiple macros named "test_x" in the project'
+    )
 
 
 # --- on a generated database -----------------------------------------------------------

@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dbt_helpers import run_dbt
 from psycopg2 import sql
 
 from runner.connection import ConnectionInfo
 from runner.engine_tables import TableRows, normalised, read_tables
 from runner.engines import EngineBuild, EngineTarget, build_on_engine
 from runner.generator import generate
-from runner.moodle_schema import REQUIRED_TABLES
+from runner.moodle_schema import REQUIRED_TABLES, create_schema
 from runner.parquet_source import MANIFEST_NAME, export_source, read_manifest
 from runner.user_errors import UserError
 
@@ -205,6 +206,32 @@ def test_export_replaces_a_previous_one_only_when_complete(
     ]
 
 
+def test_export_keeps_nulls_empty_text_quotes_newlines_and_empty_tables(
+    empty_database: ConnectionInfo, tmp_path: Path
+) -> None:
+    connection = empty_database.connect()
+    create_schema(connection, "public", "mdl_", with_indexes=False)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "insert into mdl_user (id, username, firstname, lastname, description) "
+            "values (7, %s, %s, '', null)",
+            ('a"b,c', "line 1\nline 2, \\ ünïcode"),
+        )
+    connection.commit()
+    connection.close()
+    report = export_source(empty_database, tmp_path / "export")
+    assert {table.name: table.rows for table in report.tables if table.rows} == {"mdl_user": 1}
+    user = pq.read_table(tmp_path / "export" / "mdl_user").to_pylist()[0]
+    assert user["username"] == 'a"b,c'
+    assert user["firstname"] == "line 1\nline 2, \\ ünïcode"
+    assert user["lastname"] == ""  # Moodle's NOT NULL DEFAULT '' stays an empty string
+    assert user["description"] is None
+    assert user["picture"] == 0  # the column default, typed int64
+    # A table without rows is one file with the columns, so engines can still read it.
+    course = pq.read_table(tmp_path / "export" / "mdl_course")
+    assert course.num_rows == 0 and course.schema.field("id").type == pa.int64()
+
+
 def test_export_refuses_a_folder_it_did_not_write(moodle: ConnectionInfo, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(UserError, match="not empty"):
@@ -234,6 +261,58 @@ def test_build_passes_every_test_on(engine: str, builds: dict[str, EngineBuild])
     assert sorted(node.unique_id for node in build.nodes) == sorted(
         node.unique_id for node in reference.nodes
     )
+
+
+def test_duckdb_reads_moodle_tables_already_in_it(
+    builds: dict[str, EngineBuild],
+    marts: dict[str, dict[str, TableRows]],
+    parquet_dir: Path,
+    work_dir: Path,
+) -> None:
+    """moodle_source_format table: a site that lands Moodle's tables in the engine itself."""
+    _require(builds, "postgres")
+    import duckdb
+
+    target = EngineTarget("duckdb", work_dir / "duckdb_tables", parquet_dir=parquet_dir)
+    target.work_dir.mkdir()
+    connection = duckdb.connect(str(target.duckdb_path))
+    connection.execute("create schema moodle_raw")
+    for name in REQUIRED_TABLES:
+        folder = str(parquet_dir / f"mdl_{name}").replace("'", "''")
+        connection.execute(
+            f"create table moodle_raw.mdl_{name} as select * from read_parquet('{folder}/*')"
+        )
+    connection.close()
+    build = build_on_engine(
+        target,
+        select=["+dim_user"],
+        dbt_vars={**DBT_VARS, "moodle_source_format": "table", "moodle_schema": "moodle_raw"},
+    )
+    assert build.success, build.output_tail()
+    # No view was put over the export: the sources are the tables.
+    assert "views over the Parquet export" not in build.output_tail(10**7)
+    users = read_tables(target, [("mart", "dim_user")])[("mart", "dim_user")]
+    assert Counter(users.rows) == Counter(marts["postgres"]["dim_user"].rows)
+
+
+@pytest.mark.parametrize(
+    ("source_format", "message"),
+    [
+        ("parquet", "var moodle_source_format parquet is for the spark and duckdb targets"),
+        ("csv", "var moodle_source_format must be auto, table or parquet, got: csv"),
+    ],
+)
+def test_source_format_mistakes_stop_with_one_line(
+    source_format: str, message: str, moodle: ConnectionInfo, tmp_path: Path
+) -> None:
+    result = run_dbt(
+        ["run-operation", "prepare_moodle_sources"],
+        moodle,
+        tmp_path,
+        dbt_vars={"moodle_source_format": source_format},
+    )
+    assert result.returncode != 0
+    assert message in result.stdout
 
 
 # --- the marts, engine by engine ---------------------------------------------------------------

@@ -17,6 +17,7 @@
     post_hook="{{ record_log_model_settings() }}",
 ) }}
 {%- set incremental_run = is_incremental() -%}
+{%- set low_watermark = 0 -%}
 {%- if incremental_run -%}
     {%- do assert_log_model_can_run_incrementally(ref('stg_moodle__log_events')) -%}
     {%- set low_watermark = log_low_watermark(this) -%}
@@ -65,8 +66,8 @@ event_classification as (
         -- that the table does not hold yet.
         select log_events.*
         from {{ ref('stg_moodle__log_events') }} as log_events
-        inner join {{ ref('stg_moodle__users') }} as users
-            on log_events.user_id = users.user_id
+        inner join {{ ref('stg_moodle__users') }} as known_users
+            on log_events.user_id = known_users.user_id
         where
             log_events.event_id > {{ low_watermark }}
             and {{ usable_for_metrics('log_events') }}
@@ -80,35 +81,35 @@ event_classification as (
     users_seen_late as (
         -- Users whose `user` row appeared after their older log rows were read: every row
         -- of theirs is new to the table.
-        select users.user_id
-        from {{ ref('stg_moodle__users') }} as users
+        select known_users.user_id
+        from {{ ref('stg_moodle__users') }} as known_users
         where
             not exists (
                 select 1
                 from {{ this }} as previous_events
-                where previous_events.user_id = users.user_id
+                where previous_events.user_id = known_users.user_id
             )
             -- The Moodle table itself, by its index on userid: one probe per candidate.
             and exists (
                 select 1
                 from {{ source('moodle', 'logstore_standard_log') }} as log_rows
                 where
-                    log_rows.userid = users.user_id
+                    log_rows.userid = known_users.user_id
                     and log_rows.id <= {{ low_watermark }}
             )
     ),
 
     added_events as (
         select
-            {%- for column in event_columns %}
+        {%- for column in event_columns %}
                 {{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
+        {%- endfor %}
         from logged_since_last_run
         union all
         select
-            {%- for column in event_columns %}
+        {%- for column in event_columns %}
                 log_events.{{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
+        {%- endfor %}
         from {{ ref('stg_moodle__log_events') }} as log_events
         inner join users_seen_late
             on log_events.user_id = users_seen_late.user_id

@@ -51,7 +51,7 @@ course_last_events as (
         course_id,
         max(event_at) as last_event_at
     from log_events
-    where course_id is not null and {{ usable_for_metrics('log_events') }}
+    where course_id is not null and {{ usable_for_metrics() }}
     group by course_id
 ),
 
@@ -59,7 +59,7 @@ log_bounds as (
     -- The data's "today": nothing after the log's last event has happened yet.
     select max({{ to_local_date('event_at') }}) as data_as_of_date
     from log_events
-    where {{ usable_for_metrics('log_events') }}
+    where {{ usable_for_metrics() }}
 ),
 
 spans_dated as (

@@ -128,15 +128,16 @@ copies_found as (
     from originals_found
     inner join {{ source('moodle', 'logstore_standard_log') }} as copies
         on originals_found.event_id = copies.id
-    where exists (
-        select 1
-        from {{ source('moodle', 'logstore_standard_log') }} as written_between
-        where
-            written_between.id > originals_found.original_event_id
-            and written_between.id < originals_found.event_id
-            and written_between.timecreated >= copies.timecreated + 3600
-            and {{ is_plausible_epoch('written_between.timecreated') }}
-    )
+    where
+        exists (
+            select 1
+            from {{ source('moodle', 'logstore_standard_log') }} as written_between
+            where
+                written_between.id > originals_found.original_event_id
+                and written_between.id < originals_found.event_id
+                and written_between.timecreated >= copies.timecreated + 3600
+                and {{ is_plausible_epoch('written_between.timecreated') }}
+        )
 ),
 
 references_checked as (
