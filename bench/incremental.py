@@ -1,8 +1,10 @@
 """One day's incremental run: append a day of log rows, `dbt build` without --full-refresh.
 
 The share of the full build it takes is the figure issue 6 asks for (target under 5 %).
-Until the project's log models are materialised as incremental, this run rebuilds every
-table and the share is close to 100 %; the report says how many incremental models there are.
+On PostgreSQL the log models (docs/incremental.md) read only the new day; every other model
+is a table and is rebuilt. The day is deleted afterwards, which leaves the incremental tables
+ahead of the log: the next build of a kept database must be a full refresh (the benchmark's
+own builds are), and an incremental one says so.
 """
 
 from __future__ import annotations
@@ -37,9 +39,18 @@ class IncrementalResult:
             "wall_seconds": round(self.build.wall_seconds, 3),
             "full_build_wall_seconds": round(self.full_build.wall_seconds, 3),
             "share_of_full_build": round(self.share_of_full_build, 4),
+            # Models only (the build's tests rerun in full on every run, incremental or not).
+            "model_seconds": round(_model_seconds(self.build), 3),
+            "model_share_of_full_build": round(
+                _model_seconds(self.build) / (_model_seconds(self.full_build) or 1.0), 4
+            ),
             "incremental_models": models,
             "note": "" if models else "no incremental models yet: this run rebuilt every table",
         }
+
+
+def _model_seconds(build: BuildTiming) -> float:
+    return sum(node.seconds for node in build.nodes if node.is_model)
 
 
 def append_one_day(source: LogSource) -> int:

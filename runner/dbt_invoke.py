@@ -257,6 +257,9 @@ def run_dbt(
             str(log_dir()),
             "--log-level",
             "info" if show_dbt_output else "none",
+            # The console stays quiet, but the full log a failure points to is always written.
+            "--log-level-file",
+            "debug",
             "--no-send-anonymous-usage-stats",
         ]
         callbacks = [_progress_callback(on_progress)] if on_progress else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-type = "postgres"  # noqa: A001 - dbt's attribute name
+type = "postgres"
 name = "postgres"
 schema = "analytics"
 database = "moodle"

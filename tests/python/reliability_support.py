@@ -8,9 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,19 +222,84 @@ def kill(process: subprocess.Popen[str]) -> None:
 # --- holding a build at a chosen point -------------------------------------------------------
 
 
-@contextmanager
-def hold_table(info: ConnectionInfo, schema: str, table: str) -> Iterator[None]:
-    """Hold a SHARE lock on a table: readers go on, anything that writes or swaps it waits."""
-    connection = info.connect()
-    try:
-        with connection.cursor() as cursor:
+class ShareHold:
+    """A SHARE lock on a table from another session: readers go on, while the build's first
+    statement that writes, swaps or drops the table waits (inside the build's transaction)."""
+
+    def __init__(self, info: ConnectionInfo, schema: str, table: str) -> None:
+        self.connection = info.connect()
+        with self.connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL("lock table {} in share mode").format(sql.Identifier(schema, table))
             )
-        yield
-    finally:
-        connection.rollback()
-        connection.close()
+
+    def release(self) -> None:
+        if not self.connection.closed:
+            self.connection.rollback()
+            self.connection.close()
+
+    def __enter__(self) -> ShareHold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class QueuedExclusiveLock:
+    """An ACCESS EXCLUSIVE lock request on a table, from a thread of its own.
+
+    Queued behind a build statement that waits on the table, it is granted only when the
+    build's transaction on the table ends; from then on, any statement of the build that
+    touches the table waits. A build that replaces a table in one transaction has finished it
+    by then; one that commits between steps (e.g. after emptying it) is caught half way.
+    """
+
+    def __init__(self, info: ConnectionInfo, schema: str, table: str) -> None:
+        self.info = info
+        self.relation = sql.Identifier(schema, table)
+        self.connection = info.connect()
+        self.pid = self.connection.get_backend_pid()
+        self.granted = threading.Event()
+        self.release_requested = threading.Event()
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+        self.thread.start()
+
+    def _hold(self) -> None:
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("lock table {} in access exclusive mode").format(self.relation)
+                )
+            self.granted.set()
+            self.release_requested.wait(600)
+        except Exception as error:  # reported by release(): a thread cannot fail the test
+            self.errors.append(repr(error))
+        finally:
+            self.connection.rollback()
+            self.connection.close()
+
+    def wait_until_queued(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        probe = self.info.connect(autocommit=True)
+        try:
+            while time.monotonic() < deadline:
+                with probe.cursor() as cursor:
+                    cursor.execute(
+                        "select count(*) from pg_locks where pid = %s and not granted",
+                        (self.pid,),
+                    )
+                    if cursor.fetchone()[0]:
+                        return
+                time.sleep(0.02)
+        finally:
+            probe.close()
+        raise AssertionError("the exclusive lock request never queued")
+
+    def release(self) -> None:
+        self.release_requested.set()
+        self.thread.join(60)
+        assert not self.errors, self.errors
 
 
 def wait_for_blocked_writer(
@@ -245,7 +309,7 @@ def wait_for_blocked_writer(
     process: subprocess.Popen[str] | None = None,
     timeout: float = 600,
 ) -> int:
-    """The server pid of the build statement waiting for ``hold_table`` on ``table``.
+    """The server pid of the build statement waiting for a ShareHold on ``table``.
 
     Fails at once with the build's output if ``process`` ends before it gets there.
     """

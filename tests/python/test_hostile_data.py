@@ -192,12 +192,15 @@ def test_marts_are_the_same_for_every_clean_row(clean: Build, hostile: Build) ->
         )
     ]
     assert {"dim_user", "learner_tiers", "fact_session", "fact_activity"} <= set(marts)
+    changed = []
     for mart in marts:
         condition = CLEAN_KEYS.get(mart, "true").format(**keys)
         sql = f"select m::text from mart.{mart} as m where {condition} order by 1"
         clean_rows, hostile_rows = query(clean.info, sql), query(hostile.info, sql)
         assert clean_rows, mart
-        assert hostile_rows == clean_rows, mart
+        if hostile_rows != clean_rows:
+            changed.append(mart)
+    assert changed == [], changed
     # The learners are there, ranked, in sessions: the comparison compared something.
     assert scalar(clean.info, "select count(*) from mart.dim_user where is_learner") >= 20
     assert scalar(clean.info, "select count(*) from mart.learner_tiers where in_top_25_pct") > 0

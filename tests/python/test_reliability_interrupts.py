@@ -1,16 +1,22 @@
 """A build that dies part way never costs the last good marts, and builds never interleave.
 
-A week of new Moodle activity is waiting to be loaded. The build is held at a chosen point,
-in the middle of replacing the mart `learner_tiers` (a test session holds a SHARE lock on
-it, so the build's statement waits), after other marts were already replaced. Then the build
-is cut off: its process is SIGKILLed, or separately its database connection is terminated
-(pg_terminate_backend). Every mart must stay readable and whole: each is exactly as the
-previous build left it or exactly as an uninterrupted build makes it (row-by-row checksums),
-the one being replaced is the previous one, and nothing half-built is left behind. The next
-build completes and gives exactly the marts of an uninterrupted build.
+A week of new Moodle activity is waiting to be loaded when a build is started and cut off:
 
-While the first build runs, a second one started against the same database is refused at
-once with a clear message (the build lock); after the first was killed, its lock is gone.
+* its process is SIGKILLed. The build is first held on the mart `learner_tiers` (built late,
+  after dim_user and the facts) by a SHARE lock, and an ACCESS EXCLUSIVE request is queued
+  behind its waiting statement; when the hold is released, that request is granted as soon as
+  the build's transaction on the table ends, and the build is killed then. A build that
+  replaces a table in one transaction has it complete at that moment; one that commits
+  between steps (say, after emptying it) is killed with the table empty.
+* separately, its database connection is terminated (pg_terminate_backend) while it is in
+  the middle of replacing `learner_tiers`: that mart must be exactly the previous one.
+
+After either, every mart stays readable and whole: each is exactly as the previous build left
+it or exactly as an uninterrupted build makes it (row-by-row checksums), and nothing
+half-built is left behind. The next build completes and gives exactly the marts of an
+uninterrupted build. While the first build runs, a second one started against the same
+database is refused at once with a clear message (the build lock); after the first was
+killed, its lock is gone.
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ from dbt_helpers import assert_dbt_succeeded, run_dbt
 from reliability_support import (
     MART_SCHEMA,
     Checksums,
+    QueuedExclusiveLock,
+    ShareHold,
     append_week_of_activity,
     cli_environment,
     error_line,
-    hold_table,
     kill,
     leftover_relations,
     mart_checksums,
@@ -42,7 +49,7 @@ pytest_plugins = ["reliability_fixtures"]
 
 # Built late (after dim_user and the facts), so a build held there is well under way.
 HELD_MART = "learner_tiers"
-# The builds here build every seed and model but leave out dbt's data and unit tests: they
+# Most builds here build every seed and model but leave out dbt's data and unit tests: they
 # change no table and have suites of their own, and the test stays quick.
 WITHOUT_TESTS = ["--exclude", "resource_type:test", "--exclude", "resource_type:unit_test"]
 
@@ -73,10 +80,9 @@ def uninterrupted_marts(
 def assert_previous_or_complete(marts: Checksums, previous: Checksums, complete: Checksums) -> None:
     """Each mart is whole: the previous build's or the uninterrupted build's, row for row."""
     assert set(marts) == set(previous) == set(complete)
-    assert marts[HELD_MART] == previous[HELD_MART], "the mart being replaced changed"
     for table, checksum in marts.items():
         assert checksum in (previous[table], complete[table]), f"{table} is half-built"
-    # The cut really came part way: some marts were already replaced, some not yet.
+    # The cut came part way: some marts were already replaced.
     assert any(marts[t] == complete[t] != previous[t] for t in marts), "cut before any mart"
     assert previous[HELD_MART] != complete[HELD_MART]
 
@@ -90,7 +96,7 @@ def assert_next_build_completes(
     assert leftover_relations(database) == []
 
 
-def test_killed_build_keeps_previous_marts_and_refuses_a_second_build(
+def test_killed_build_keeps_whole_marts_and_refuses_a_second_build(
     with_new_week: ConnectionInfo,
     uninterrupted_marts: Checksums,
     copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
@@ -100,9 +106,13 @@ def test_killed_build_keeps_previous_marts_and_refuses_a_second_build(
     previous = mart_checksums(database)
     env = cli_environment(database, tmp_path)
 
-    with hold_table(database, MART_SCHEMA, HELD_MART):
-        build = start_cli(["build", *WITHOUT_TESTS], env)
+    # A full build (data tests too: the tests of learner_tiers wait on the queued lock, so
+    # the build is still under way when it is killed).
+    with ShareHold(database, MART_SCHEMA, HELD_MART) as hold:
+        build = start_cli(["build", "--exclude", "resource_type:unit_test"], env)
         wait_for_blocked_writer(database, MART_SCHEMA, HELD_MART, build)
+        exclusive = QueuedExclusiveLock(database, MART_SCHEMA, HELD_MART)
+        exclusive.wait_until_queued()
 
         second = run_cli(["build"], cli_environment(database, tmp_path / "second"))
         assert second.returncode == 1
@@ -111,10 +121,17 @@ def test_killed_build_keeps_previous_marts_and_refuses_a_second_build(
         assert database.dbname in line
         assert "Traceback" not in second.stderr
 
+        hold.release()
+    try:
+        assert exclusive.granted.wait(300), "the build never finished with learner_tiers"
+        assert build.poll() is None, "the build ended before it could be killed"
         kill(build)
+    finally:
+        exclusive.release()
     wait_until_no_other_sessions(database)
 
-    assert_previous_or_complete(mart_checksums(database), previous, uninterrupted_marts)
+    marts = mart_checksums(database)
+    assert_previous_or_complete(marts, previous, uninterrupted_marts)
     assert leftover_relations(database) == []
     # The killed build's lock died with its connection: the next build is not refused.
     assert_next_build_completes(database, env, uninterrupted_marts)
@@ -131,7 +148,7 @@ def test_build_whose_connection_is_terminated_keeps_previous_marts(
     previous = mart_checksums(database)
     env = cli_environment(database, tmp_path)
 
-    with hold_table(database, MART_SCHEMA, HELD_MART):
+    with ShareHold(database, MART_SCHEMA, HELD_MART):
         build = start_cli(["build", *WITHOUT_TESTS], env)
         pid = wait_for_blocked_writer(database, MART_SCHEMA, HELD_MART, build)
         admin = pg_server.connect(autocommit=True)
@@ -148,6 +165,8 @@ def test_build_whose_connection_is_terminated_keeps_previous_marts(
     assert "Traceback" not in stderr
     wait_until_no_other_sessions(database)
 
-    assert_previous_or_complete(mart_checksums(database), previous, uninterrupted_marts)
+    marts = mart_checksums(database)
+    assert marts[HELD_MART] == previous[HELD_MART], "the mart being replaced changed"
+    assert_previous_or_complete(marts, previous, uninterrupted_marts)
     assert leftover_relations(database) == []
     assert_next_build_completes(database, env, uninterrupted_marts)
