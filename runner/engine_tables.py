@@ -106,7 +106,7 @@ def _read_duckdb(target: EngineTarget, schema: str, table: str) -> TableRows:
     try:
         # After connecting: the time zone setting needs the built-in ICU extension loaded.
         connection.execute("set TimeZone = 'UTC'")
-        arrow = connection.execute(f'select * from "{schema}"."{table}"').to_arrow_table()
+        arrow = connection.sql(f'select * from "{schema}"."{table}"').to_arrow_table()
     finally:
         connection.close()
     return _rows_from_arrow(arrow)

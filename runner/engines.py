@@ -164,6 +164,7 @@ def build_on_engine(
     exclude: Sequence[str] = (),
     dbt_vars: Mapping[str, Any] | None = None,
     threads: int | None = None,
+    extra_args: Sequence[str] = (),
     timeout: float = 4 * 3600,
 ) -> EngineBuild:
     """Run ``dbt <command>`` on one engine; dbt's per-node timings come from run_results.json.
@@ -180,6 +181,7 @@ def build_on_engine(
         arguments += ["--exclude", selector]
     if threads is not None:
         arguments += ["--threads", str(threads)]
+    arguments += list(extra_args)
     all_vars = {**target.dbt_vars(), **(dbt_vars or {})}
     if all_vars:
         arguments += ["--vars", json.dumps(all_vars)]

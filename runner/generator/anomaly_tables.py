@@ -8,7 +8,7 @@ ones, so the clean rows stay exactly as they are.
   ``<email>.<time>``, email the md5 of the old username, no context.
 - ``zero_grade_max``: a manual gradebook column whose maximum is 0 (its range is empty).
 - ``grade_above_max``: grades above their column's maximum (on a manual column of 10 points).
-- ``null_grade``: grade rows with no final grade.
+- ``null_grade``: grade rows with a raw grade but no final grade (lost, or never computed).
 - ``orphan_post``: forum posts whose discussion no longer exists.
 
 None of the new accounts holds a role, so the learners (and their tiers) stay the same.
@@ -169,16 +169,17 @@ def _gradebook(
                 counts["zero_grade_max"] += 1
             graded = rng.permutation(learners[course])[:grade_rows_wanted]
             for k, user in enumerate(graded):
+                raw = None
                 if grademax == 0:
                     final = 0.0
                 elif k % 2 == 0:
                     final = round(float(MANUAL_ITEM_MAX + rng.uniform(0.5, 5)), 5)
                     counts["grade_above_max"] += 1
                 else:
-                    final = None
+                    raw, final = float(rng.integers(1, MANUAL_ITEM_MAX)), None
                     counts["null_grade"] += 1
                 grades.append(
-                    (next_grade, next_item, int(user), None, grademax, ADMIN_ID, final,
+                    (next_grade, next_item, int(user), raw, grademax, ADMIN_ID, final,
                      when, when, "unknown")
                 )  # fmt: skip
                 next_grade += 1

@@ -52,7 +52,7 @@ WARNED_KINDS = {
     "hostile_users_deleted_with_rewritten_username": ("deleted_rewritten_username",),
     "hostile_grade_items_with_empty_range": ("zero_grade_max",),
     "hostile_grades_above_grade_max": ("grade_above_max",),
-    "hostile_grades_without_value": ("null_grade",),
+    "hostile_grades_with_raw_but_no_final_grade": ("null_grade",),
     "hostile_forum_posts_of_unknown_discussions": ("orphan_post",),
 }
 # Marts keyed by things the hostile data adds (accounts, deleted courses, gradebook columns):

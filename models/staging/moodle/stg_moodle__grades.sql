@@ -55,6 +55,8 @@ ranges_checked as (
     select
         renamed.*,
         renamed.final_grade is not null as is_graded,
+        -- Moodle computes the final grade from the raw one; a raw grade alone was lost.
+        renamed.raw_grade is not null and renamed.final_grade is null as has_lost_final_grade,
         coalesce(renamed.final_grade > grade_items.grade_max, false) as is_above_grade_max
     from renamed
     left join grade_items

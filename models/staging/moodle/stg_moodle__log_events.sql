@@ -3,7 +3,7 @@
 -- Hostile rows (deleted courses, impossible times, duplicates, ...) are flagged too, and
 -- is_usable_for_metrics sums the flags up: the one rule the user metrics filter on (doc block
 -- moodle_hostile_data). Checking references needs the user, course, context and module
--- staging models, hence the joins, unusual in staging.
+-- staging models, and finding copies the log itself: lookups unusual in staging.
 with
 
 source as (
