@@ -184,7 +184,7 @@ def demo(
 
 def _demo_summary(report) -> Table:
     info = report.connection
-    marts = Table(title="Marts (schema mart)", show_header=True)
+    marts = Table(show_header=True)
     marts.add_column("table")
     marts.add_column("rows", justify="right")
     for mart in report.marts:
@@ -193,7 +193,9 @@ def _demo_summary(report) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    grid.add_row("Marts", marts)
+    if report.generation is not None:
+        grid.add_row("Moodle data", _generation_table(report.generation))
+    grid.add_row("Marts (schema mart)", marts)
     tableau = (
         f"server {info.host}  port {info.port}  database {info.dbname}  "
         f"user {info.user}  schema mart"
@@ -612,15 +614,19 @@ def generate(
                 }
             )
             return
-        table = Table(
-            title=f"Generated in {report.seconds:.1f} s "
-            f"({report.log_rows_per_second:,.0f} log rows/s)"
-        )
-        table.add_column("table")
-        table.add_column("rows", justify="right")
-        for name, rows in report.row_counts.items():
-            table.add_row(name, f"{rows:,}")
-        output.result(table)
+        output.result(_generation_table(report))
+
+
+def _generation_table(report) -> Table:
+    """Rows per generated Moodle table, titled with the generation speed."""
+    table = Table(
+        title=f"Generated in {report.seconds:.1f} s ({report.log_rows_per_second:,.0f} log rows/s)"
+    )
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in report.row_counts.items():
+        table.add_row(name, f"{rows:,}")
+    return table
 
 
 @app.command("load-dump")
