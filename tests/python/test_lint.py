@@ -32,5 +32,5 @@ def test_python_is_ruff_formatted() -> None:
 
 
 def test_sql_is_sqlfluff_clean() -> None:
-    result = _run(str(BIN / "sqlfluff"), "lint", *_existing(SQL_PATHS))
+    result = _run(str(BIN / "sqlfluff"), "lint", "--processes", "0", *_existing(SQL_PATHS))
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
