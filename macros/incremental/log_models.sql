@@ -92,6 +92,9 @@
     {%- endif -%}
     {%- set state = log_model_state_relation() -%}
     {%- set settings_json = tojson(log_model_settings(), sort_keys=True) -%}
+    -- The four log models finish on parallel threads; concurrent `create table if not exists`
+    -- collide in PostgreSQL's catalog, so they take turns (incremental runs only on PostgreSQL).
+    select pg_advisory_xact_lock(hashtext('moodle_analytics.log_model_build_settings'));
     create table if not exists {{ state }} (
         model_name varchar(256) not null,
         build_settings text not null,

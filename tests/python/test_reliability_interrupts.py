@@ -21,6 +21,7 @@ killed, its lock is gone.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,7 +115,10 @@ def test_killed_build_keeps_whole_marts_and_refuses_a_second_build(
         exclusive = QueuedExclusiveLock(database, MART_SCHEMA, HELD_MART)
         exclusive.wait_until_queued()
 
-        second = run_cli(["build"], cli_environment(database, tmp_path / "second"))
+        try:
+            second = run_cli(["build"], cli_environment(database, tmp_path / "second"), 120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("a second build ran beside the first instead of being refused")
         assert second.returncode == 1
         line = error_line(second.stderr)
         assert "another build is already running" in line, line
