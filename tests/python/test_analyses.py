@@ -75,7 +75,7 @@ def test_every_question_has_a_compiled_analysis_and_a_documented_command(
     answered: Answered,
 ) -> None:
     assert sorted(answered.compiled) == sorted(ANALYSES)
-    guide = (PROJECT_ROOT / "docs" / "analyses.md").read_text()
+    guide = (PROJECT_ROOT / "README.md").read_text()
     for analysis in ANALYSES:
         assert f"dbt show --select {analysis}" in guide
 
