@@ -95,7 +95,7 @@ def top_tier_file_name(metric: str, pct: int) -> str:
     return f"top_{metric}_{pct}.csv"
 
 
-class _StagedFiles:
+class StagedFiles:
     """Files written under temporary names, renamed into place together on commit."""
 
     def __init__(self, out_dir: Path) -> None:
@@ -124,7 +124,7 @@ def _remove_stale_partials(out_dir: Path) -> None:
     """Delete temporary files left by exports that were killed (their process is gone)."""
     for path in out_dir.rglob(".*.partial"):
         match = PARTIAL_NAME.match(path.name)
-        if match and not _process_alive(int(match["pid"])):
+        if match and not process_alive(int(match["pid"])):
             path.unlink(missing_ok=True)
 
 
@@ -136,7 +136,7 @@ def _prepare_folder(out_dir: Path) -> None:
     _remove_stale_partials(out_dir)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -146,7 +146,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _file_digest(path: Path) -> tuple[int, str]:
+def file_digest(path: Path) -> tuple[int, str]:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -154,13 +154,13 @@ def _file_digest(path: Path) -> tuple[int, str]:
     return path.stat().st_size, digest.hexdigest()
 
 
-def _sync(path: Path) -> None:
+def sync(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
 
 
 @contextmanager
-def _snapshot(info: ConnectionInfo) -> Iterator[psycopg2.extensions.connection]:
+def snapshot(info: ConnectionInfo) -> Iterator[psycopg2.extensions.connection]:
     connection = info.connect()
     try:
         connection.set_session(
@@ -174,7 +174,7 @@ def _snapshot(info: ConnectionInfo) -> Iterator[psycopg2.extensions.connection]:
         connection.close()
 
 
-def _relations(connection, schema: str) -> list[str]:
+def relations(connection, schema: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "select table_name from information_schema.tables "
@@ -214,7 +214,7 @@ def _count(connection, query: sql.Composable) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _copy_csv(connection, query: sql.Composable, path: Path) -> None:
+def copy_csv(connection, query: sql.Composable, path: Path) -> None:
     """Stream a query's rows to CSV with COPY (header line first)."""
     copy = sql.SQL("copy ({}) to stdout with (format csv, header true)").format(query)
     with connection.cursor() as cursor, path.open("wb") as handle:
@@ -276,10 +276,10 @@ def export_marts(
     started = time.monotonic()
     out_dir = out_dir.resolve()
     report = ExportReport(out_dir)
-    staged = _StagedFiles(out_dir)
+    staged = StagedFiles(out_dir)
     try:
-        with _snapshot(info) as connection:
-            tables = _relations(connection, schema)
+        with snapshot(info) as connection:
+            tables = relations(connection, schema)
             if TIERS_TABLE not in tables:
                 raise UserError(
                     f"{schema}.{TIERS_TABLE} does not exist in database {info.dbname!r}: "
@@ -300,7 +300,7 @@ def export_marts(
                     )
                     ordered = sql.SQL("{} order by metric_rank, user_id").format(members)
                     path = staged.partial_path(name)
-                    _copy_csv(connection, ordered, path)
+                    copy_csv(connection, ordered, path)
                     written.append((name, "top_tier", path, _count(connection, members)))
             for table in tables:
                 rows = _count(
@@ -310,7 +310,7 @@ def export_marts(
                 csv_name = f"{MART_FOLDER}/{table}.csv"
                 notify(csv_name, 0)
                 path = staged.partial_path(csv_name)
-                _copy_csv(connection, ordered, path)
+                copy_csv(connection, ordered, path)
                 written.append((csv_name, "mart_csv", path, rows))
                 parquet_name = f"{MART_FOLDER}/{table}.parquet"
                 notify(parquet_name, 0)
@@ -325,8 +325,8 @@ def export_marts(
                 written.append((parquet_name, "mart_parquet", path, parquet_rows))
 
         for name, kind, path, rows in written:
-            _sync(path)
-            size, digest = _file_digest(path)
+            sync(path)
+            size, digest = file_digest(path)
             report.files.append(ExportedFile(name, kind, rows, size, digest))
         report.seconds = time.monotonic() - started
         manifest = {
@@ -341,7 +341,7 @@ def export_marts(
         }
         manifest_partial = staged.partial_path(MANIFEST_NAME)
         manifest_partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _sync(manifest_partial)
+        sync(manifest_partial)
         # The manifest is the last pending file, so it is renamed last.
         staged.commit()
     except BaseException:

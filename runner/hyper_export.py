@@ -30,13 +30,13 @@ from runner.connection import ConnectionInfo
 from runner.export import (
     PARTIAL_NAME,
     Progress,
-    _copy_csv,
-    _file_digest,
-    _process_alive,
-    _relations,
-    _snapshot,
-    _StagedFiles,
-    _sync,
+    StagedFiles,
+    copy_csv,
+    file_digest,
+    process_alive,
+    relations,
+    snapshot,
+    sync,
 )
 from runner.moodle_schema import validate_identifier
 from runner.paths import RUNTIME_DIR
@@ -168,7 +168,7 @@ def _prepare_folder(folder: Path) -> None:
         raise UserError(f"cannot create folder {folder}: {error.strerror}") from error
     for leftover in folder.glob(".*.partial"):
         match = PARTIAL_NAME.match(leftover.name)
-        if match and not _process_alive(int(match["pid"])):
+        if match and not process_alive(int(match["pid"])):
             leftover.unlink(missing_ok=True)
 
 
@@ -205,13 +205,13 @@ def export_hyper(
     started = time.monotonic()
     path = resolve_output_path(out)
     report = HyperReport(path)
-    staged = _StagedFiles(path.parent)
+    staged = StagedFiles(path.parent)
     try:
-        with _snapshot(info) as connection:
+        with snapshot(info) as connection:
             with connection.cursor() as cursor:
                 for setting in SESSION_SETTINGS:
                     cursor.execute(setting)
-            tables = _relations(connection, schema)
+            tables = relations(connection, schema)
             if not tables:
                 raise UserError(
                     f"schema {schema} in database {info.dbname!r} has no tables: "
@@ -230,8 +230,8 @@ def export_hyper(
                     rows = _copy_table(api, connection, extract, schema, table, columns, path)
                     report.tables.append(HyperTable(table, rows, len(columns)))
                     notify(table, rows)
-        _sync(partial)
-        report.bytes, report.sha256 = _file_digest(partial)
+        sync(partial)
+        report.bytes, report.sha256 = file_digest(partial)
         staged.commit()
     except BaseException:
         staged.discard()
@@ -281,7 +281,7 @@ def _copy_table(
     csv_path = extract_path.with_name(f".{table}.csv.{os.getpid()}.partial")
     try:
         query = sql.SQL("select * from {}").format(sql.Identifier(schema, table))
-        _copy_csv(connection, query, csv_path)
+        copy_csv(connection, query, csv_path)
         copy = (
             f"COPY {definition.table_name} FROM {api.escape_string_literal(str(csv_path))} "
             "WITH (FORMAT csv, HEADER true)"

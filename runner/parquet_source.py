@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from runner.connection import ConnectionInfo
+from runner.export import process_alive
 from runner.moodle_schema import (
     REQUIRED_TABLES,
     missing_tables,
@@ -303,23 +304,13 @@ def _export_table(
 # --- the whole export --------------------------------------------------------------------
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_leftovers(out_dir: Path) -> None:
     """Delete the temporary folders of exports that were killed (their process is gone)."""
     if not out_dir.parent.is_dir():
         return
     for path in out_dir.parent.iterdir():
         match = LEFTOVER_NAME.match(path.name)
-        if match and match["final"] == out_dir.name and not _process_alive(int(match["pid"])):
+        if match and match["final"] == out_dir.name and not process_alive(int(match["pid"])):
             shutil.rmtree(path, ignore_errors=True)
 
 
