@@ -201,8 +201,9 @@ def report_dbt_failure(output: Output, outcome: DbtOutcome) -> tuple[str, str]:
 
 def build_summary_table(outcome: DbtOutcome) -> Table:
     table = Table(title=f"dbt {outcome.command}: {outcome.seconds:.1f} s", show_header=True)
-    for column in ("passed", "failed", "warned", "skipped", "total"):
-        table.add_column(column, justify="right")
+    columns = ("passed", "failed", "warned", "skipped", "no_op", "total")
+    for column in columns:
+        table.add_column(column.replace("_", "-"), justify="right")
     counts = outcome.as_dict()["counts"]
-    table.add_row(*(str(counts[key]) for key in ("passed", "failed", "warned", "skipped", "total")))
+    table.add_row(*(str(counts[key]) for key in columns))
     return table

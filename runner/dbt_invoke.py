@@ -102,6 +102,8 @@ class DbtOutcome:
                 "failed": len(self.failed_nodes),
                 "warned": self.count("warn"),
                 "skipped": self.count("skipped"),
+                # Nodes dbt visits without running SQL (exposures in dbt 1.11's build).
+                "no_op": self.count("no-op"),
             },
             "failed_nodes": [node.as_dict() for node in self.failed_nodes],
             "log_file": str(self.log_file) if self.log_file else None,

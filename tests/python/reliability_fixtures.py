@@ -1,7 +1,7 @@
 """A pytest plugin for the reliability tests: one built warehouse and cheap copies of it.
 
 The test modules list it in ``pytest_plugins``. The generated Moodle site is built once per
-session with the project's real `dbt build`; each test works on its own copy made with
+run with the project's real `dbt build`; each test works on its own copy made with
 CREATE DATABASE ... TEMPLATE (a file copy, about a second), so no test sees another's changes.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from dbt_helpers import assert_dbt_succeeded, run_dbt
@@ -22,23 +23,24 @@ SEED = 11
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(
-    make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
-) -> ConnectionInfo:
+def built_warehouse(shared_build: Callable[..., tuple[ConnectionInfo, Path]]) -> ConnectionInfo:
     """A generated Moodle site with every seed and model built (do not modify: copy it).
 
-    dbt's data and unit tests are left out here: they change no table, and the tests that
-    need a complete `dbt build` run one themselves.
+    Built once for the whole run (conftest.shared_build). dbt's data and unit tests are left
+    out here: they change no table, and the tests that need a complete `dbt build` run one
+    themselves.
     """
-    info = make_database("rel_base")
-    generate(info, scale=SCALE, seed=SEED)
-    result = run_dbt(
-        ["build", "--exclude", "resource_type:test", "--exclude", "resource_type:unit_test"],
-        info,
-        tmp_path_factory.mktemp("rel_base_build"),
-    )
-    assert_dbt_succeeded(result)
-    return info
+
+    def build(info: ConnectionInfo, work_dir: Path) -> None:
+        generate(info, scale=SCALE, seed=SEED)
+        result = run_dbt(
+            ["build", "--exclude", "resource_type:test", "--exclude", "resource_type:unit_test"],
+            info,
+            work_dir,
+        )
+        assert_dbt_succeeded(result)
+
+    return shared_build("reliability_base", build)[0]
 
 
 @pytest.fixture(scope="session")

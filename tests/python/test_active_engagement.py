@@ -201,26 +201,23 @@ class Built:
         return next(user_id for user_id, name in self.usernames.items() if name == username)
 
 
-@pytest.fixture(scope="module")
-def real_database(make_database: Callable[[str], ConnectionInfo]) -> ConnectionInfo:
-    info = make_database("active_real")
-    load_real_moodle(info)
-    return info
-
-
 @pytest.fixture(scope="module", params=["default vars", "idle 10 min, cap 1 h"])
 def built(
     request: pytest.FixtureRequest,
-    real_database: ConnectionInfo,
+    make_database: Callable[[str], ConnectionInfo],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Built:
     if request.param == "default vars":
-        settings, dbt_vars, mart = Settings(), None, "mart"
+        # The run's shared build of the real site with the default vars.
+        settings, mart = Settings(), "mart"
+        real_database, work_dir = request.getfixturevalue("real_site_build")
     else:
         settings = Settings(idle_timeout_seconds=10 * 60, cap_seconds=3600)
-        dbt_vars, mart = VARIANT_VARS, "active_variant_mart"
-    work_dir = tmp_path_factory.mktemp("dbt_active")
-    assert_dbt_succeeded(run_dbt(["build"], real_database, work_dir, dbt_vars=dbt_vars))
+        mart = "active_variant_mart"
+        real_database = make_database("active_real_variant")
+        load_real_moodle(real_database)
+        work_dir = tmp_path_factory.mktemp("dbt_active")
+        assert_dbt_succeeded(run_dbt(["build"], real_database, work_dir, dbt_vars=VARIANT_VARS))
     log = [
         LogRow(*row)
         for row in query(
@@ -427,11 +424,11 @@ def test_user_data_quality_matches_python(built: Built) -> None:
 
 
 def test_a_bad_idle_timeout_stops_the_compile_with_one_clear_line(
-    real_database: ConnectionInfo, tmp_path: Path
+    real_site_build: tuple[ConnectionInfo, Path], tmp_path: Path
 ) -> None:
     result = run_dbt(
         ["compile", "--select", "int_log_events_active_sessionised"],
-        real_database,
+        real_site_build[0],
         tmp_path,
         dbt_vars={"idle_timeout_minutes": 0},
     )

@@ -89,17 +89,21 @@ def mart_names(info: ConnectionInfo) -> list[str]:
 
 def test_build_runs_every_node_of_the_project_and_releases_the_lock(built):
     manifest = json.loads((built.work / "target" / "manifest.json").read_text())
+    # What dbt build runs: models, tests, seeds, snapshots, the project's hooks (operations),
+    # unit tests, and exposures (visited, no SQL: dbt's "no-op").
     runnable = [
         node
         for node in manifest["nodes"].values()
-        if node["resource_type"] in ("model", "test", "seed", "snapshot")
+        if node["resource_type"] in ("model", "test", "seed", "snapshot", "operation")
     ]
-    expected = len(runnable) + len(manifest.get("unit_tests", {}))
+    exposures = len(manifest.get("exposures", {}))
+    expected = len(runnable) + len(manifest.get("unit_tests", {})) + exposures
     counts = built.build["counts"]
     assert built.build["ok"] is True
     assert counts["failed"] == 0 and built.build["failed_nodes"] == []
     assert counts["total"] == expected
-    assert counts["passed"] + counts["warned"] == expected
+    assert counts["passed"] + counts["warned"] == expected - exposures
+    assert counts["no_op"] == exposures
     assert {"dim_user", "fact_activity", "fact_session", "learner_tiers"} <= set(
         mart_names(built.info)
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_clean_failure, cli_env, invoke, load_moodle_data
+from cli_helpers import assert_clean_failure, cli_env, invoke
 
 from runner.connection import ConnectionInfo
 from runner.export import PARTIAL_NAME
@@ -367,14 +367,12 @@ class BuiltExtract:
 
 @pytest.fixture(scope="module")
 def built_extract(
-    make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
+    real_site_build: tuple[ConnectionInfo, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> BuiltExtract:
-    info = make_database("hyper_built")
-    load_moodle_data(info)
+    """The run's shared build of the real site, exported by the CLI (which only reads it)."""
+    info = real_site_build[0]
     work = tmp_path_factory.mktemp("hyper_built")
     env = cli_env(info, work)
-    built = invoke(["build", "--quiet"], env)
-    assert built.exit_code == 0, built.stderr
     exported = invoke(["export-hyper", "--json", "--out", str(work / "tableau")], env)
     assert exported.exit_code == 0, exported.stderr
     document = json.loads(exported.stdout)

@@ -249,23 +249,17 @@ def build(
     )
 
 
-@pytest.fixture(scope="module")
-def real_database(make_database: Callable[[str], ConnectionInfo]) -> ConnectionInfo:
-    info = make_database("marts_real")
-    load_real_moodle(info)
-    return info
-
-
 @pytest.fixture(scope="module", params=["real", "generated", "real, variant vars"])
 def built(
     request: pytest.FixtureRequest,
-    real_database: ConnectionInfo,
     make_database: Callable[[str], ConnectionInfo],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> BuiltWarehouse:
-    work_dir = tmp_path_factory.mktemp("dbt")
     if request.param == "real":
-        return build(real_database, work_dir, Settings(), None, is_real_site=True)
+        # The run's shared build of the real site with the default vars.
+        info, work_dir = request.getfixturevalue("real_site_build")
+        return BuiltWarehouse(info, read_moodle(info), Settings(), "mart", True, work_dir)
+    work_dir = tmp_path_factory.mktemp("dbt")
     if request.param == "generated":
         info = make_database("marts_generated")
         generate(info, schema="public", prefix="mdl_", scale=GENERATED_SCALE, seed=11)
@@ -274,6 +268,8 @@ def built(
     variant = Settings(
         cap_seconds=2 * 3600, idle_timeout_seconds=30 * 60, timezone="Africa/Nairobi"
     )
+    real_database = make_database("marts_real_variant")
+    load_real_moodle(real_database)
     return build(real_database, work_dir, variant, VARIANT_VARS, is_real_site=True)
 
 
@@ -411,14 +407,17 @@ def test_real_site_people_are_classified_as_documented(built: BuiltWarehouse) ->
     assert tiers_of_silent == [(5, 0)]
 
 
-def test_docs_describe_every_intermediate_and_mart_model_and_column(built: BuiltWarehouse) -> None:
+def test_docs_describe_every_intermediate_and_mart_model_and_column(
+    built: BuiltWarehouse, tmp_path: Path
+) -> None:
     """`dbt docs generate`: every built column of these layers has a description, and no
     description names a column the table does not have."""
     if built.mart != "mart" or not built.is_real_site:
         pytest.skip("the docs are generated once, for the real site's default build")
-    assert_dbt_succeeded(run_dbt(["docs", "generate"], built.info, built.work_dir))
-    manifest = json.loads((built.work_dir / "target" / "manifest.json").read_text())
-    catalog = json.loads((built.work_dir / "target" / "catalog.json").read_text())
+    # A target folder of its own: the build's is shared with other modules.
+    assert_dbt_succeeded(run_dbt(["docs", "generate"], built.info, tmp_path))
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     checked = 0
     for unique_id, table in catalog["nodes"].items():
         node = manifest["nodes"][unique_id]

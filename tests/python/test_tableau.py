@@ -7,12 +7,10 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from progress_reference import build_real_site
 
 from runner.connection import ConnectionInfo
 from runner.tableau import business_caption, write_tableau_sources
@@ -26,21 +24,22 @@ class Written:
     info: ConnectionInfo
     files: dict[str, Path]
     manifest: dict
-    work_dir: Path
+    manifest_path: Path  # of the build the data sources describe
+    work_dir: Path  # where this module writes
 
 
 @pytest.fixture(scope="module")
 def written(
-    make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
+    real_site_build: tuple[ConnectionInfo, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Written:
+    info, build_dir = real_site_build
     work_dir = tmp_path_factory.mktemp("tableau")
-    info = build_real_site(make_database, work_dir, "tableau")
-    manifest_path = work_dir / "target" / "manifest.json"
+    manifest_path = build_dir / "target" / "manifest.json"
     report = write_tableau_sources(
         replace(info, password=MARKER_PASSWORD), work_dir / "tds", manifest_path
     )
     files = {path.stem: path for path in report.files}
-    return Written(info, files, json.loads(manifest_path.read_text()), work_dir)
+    return Written(info, files, json.loads(manifest_path.read_text()), manifest_path, work_dir)
 
 
 def parse(path: Path) -> ET.Element:
@@ -162,7 +161,7 @@ def test_captions_read_as_business_names() -> None:
 def test_the_cli_writes_the_files_and_refuses_a_bad_schema(written: Written) -> None:
     cli = Path(sys.executable).parent / "moodle-analytics"
     env = {**os.environ, **written.info.libpq_env()}
-    manifest = written.work_dir / "target" / "manifest.json"
+    manifest = written.manifest_path
     out = written.work_dir / "cli_tds"
     result = subprocess.run(
         [str(cli), "tableau", "--manifest", str(manifest), "--out", str(out), "--json"],
