@@ -57,3 +57,28 @@
     {%- endif -%}
     {{ return((minutes * 60) | round | int) }}
 {%- endmacro %}
+
+
+{#-
+    The log id of the first event of the session a row is in, as a window expression over the
+    user's rows in their session order (`order_by`), computed in the same ordered pass as the
+    session number instead of a window partitioned by session, which costs a second sort of
+    every row. Along that order session numbers only grow, so the largest
+    `session_number * 2^40 + event_id` of the session starts seen so far is the current
+    session's start; its id is the remainder. Exact for log ids below 2^40 (10^12) and up to
+    2^23 sessions per user, in bigint arithmetic on every engine.
+-#}
+{% macro session_first_event_id(is_session_start, session_number, event_id, order_by) -%}
+    {%- set base = 1099511627776 -%}
+    max(
+        case
+            when {{ is_session_start }}
+                then cast({{ session_number }} as {{ dbt.type_bigint() }}) * {{ base }}
+                + {{ event_id }}
+        end
+    ) over (
+        partition by user_id
+        order by {{ order_by }}
+        rows between unbounded preceding and current row
+    ) - cast({{ session_number }} as {{ dbt.type_bigint() }}) * {{ base }}
+{%- endmacro %}

@@ -1,5 +1,7 @@
 -- Every log event of a known user is in fact_activity exactly once, in a session of the same
--- user whose span covers it. Returns the events that break this.
+-- user whose span covers it. Returns the events that break this, with what is wrong. Each
+-- check is an anti-join or a grouping of its own (no join of every event with every other
+-- relation at once), so the test stays a few passes over the log at any size.
 with
 
 log_events as (
@@ -26,36 +28,61 @@ known_user_events as (
     where {{ usable_for_metrics('log_events') }}
 ),
 
-placements as (
+missing_from_activity as (
     select
         known_user_events.event_id,
-        count(activity.event_id) as activity_rows,
-        count(sessions.session_id) as covering_sessions
+        'not in fact_activity' as problem
     from known_user_events
-    left join activity
-        on known_user_events.event_id = activity.event_id
-    left join sessions
-        on
-            activity.session_id = sessions.session_id
-            and activity.user_id = sessions.user_id
-            and activity.event_at >= sessions.started_at
-            and activity.event_at <= sessions.ended_at
-    group by known_user_events.event_id
+    where
+        not exists (
+            select 1
+            from activity
+            where activity.event_id = known_user_events.event_id
+        )
 ),
 
 stray_activity as (
     -- Rows of fact_activity that are not events of a known user.
     select
         activity.event_id,
-        1 as activity_rows,
-        0 as covering_sessions
+        'not an event of a known user' as problem
     from activity
-    left join known_user_events
-        on activity.event_id = known_user_events.event_id
-    where known_user_events.event_id is null
+    where
+        not exists (
+            select 1
+            from known_user_events
+            where known_user_events.event_id = activity.event_id
+        )
+),
+
+repeated_in_activity as (
+    select
+        event_id,
+        'in fact_activity more than once' as problem
+    from activity
+    group by event_id
+    having count(*) > 1
+),
+
+outside_their_session as (
+    -- The session must be the user's own and its span must cover the event.
+    select
+        activity.event_id,
+        'not covered by its session' as problem
+    from activity
+    left join sessions
+        on
+            activity.session_id = sessions.session_id
+            and activity.user_id = sessions.user_id
+            and activity.event_at >= sessions.started_at
+            and activity.event_at <= sessions.ended_at
+    where sessions.session_id is null
 )
 
-select * from placements
-where activity_rows <> 1 or covering_sessions <> 1
+select * from missing_from_activity
 union all
 select * from stray_activity
+union all
+select * from repeated_in_activity
+union all
+select * from outside_their_session

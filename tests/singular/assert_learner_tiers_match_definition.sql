@@ -16,18 +16,29 @@ learners_per_metric as (
     group by metric
 ),
 
-higher_values_counted as (
+learners_per_value as (
     select
-        tiers.user_id,
-        tiers.metric,
-        sum(case when other_learners.metric_value > tiers.metric_value then 1 else 0 end)
-            as higher_value_count
+        metric,
+        metric_value,
+        count(*) as value_learners
     from tiers
-    inner join tiers as other_learners
-        on tiers.metric = other_learners.metric
     group by
-        tiers.user_id,
-        tiers.metric
+        metric,
+        metric_value
+),
+
+higher_values_counted as (
+    -- The learners with a strictly higher value: a running total over the distinct values
+    -- (no pairwise comparison, which grows with the square of the learners).
+    select
+        metric,
+        metric_value,
+        coalesce(sum(value_learners) over (
+            partition by metric
+            order by metric_value desc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as higher_value_count
+    from learners_per_value
 ),
 
 expected as (
@@ -54,8 +65,8 @@ expected as (
         on tiers.metric = learners_per_metric.metric
     inner join higher_values_counted
         on
-            tiers.user_id = higher_values_counted.user_id
-            and tiers.metric = higher_values_counted.metric
+            tiers.metric = higher_values_counted.metric
+            and tiers.metric_value = higher_values_counted.metric_value
 )
 
 select *

@@ -200,11 +200,12 @@ session_ids_assigned as (
     -- The log id of a session's first action: deterministic and stable across runs.
     select
         *,
-        first_value(event_id) over (
-            partition by user_id, user_active_session_number
-            order by event_epoch, event_id
-            rows between unbounded preceding and current row
-        ) as active_session_id
+        {{ session_first_event_id(
+            'session_start_reason is not null',
+            'user_active_session_number',
+            'event_id',
+            'event_epoch, event_id',
+        ) }} as active_session_id
     from sessions_numbered
 ),
 

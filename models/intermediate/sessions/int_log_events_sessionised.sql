@@ -319,11 +319,9 @@ session_ids_assigned as (
     -- The log id of a session's first event: deterministic and stable across runs.
     select
         *,
-        first_value(event_id) over (
-            partition by user_id, user_session_number
-            order by event_epoch, event_id
-            rows between unbounded preceding and current row
-        ) as session_id
+        {{ session_first_event_id(
+            'is_session_start', 'user_session_number', 'event_id', 'event_epoch, event_id'
+        ) }} as session_id
     from sessions_numbered
 ),
 
