@@ -11,9 +11,11 @@ from rich.console import Console
 
 from bench.agreement import EnginesDisagree, require_agreement
 from bench.dbt_build import DbtBuildFailed
+from bench.dbt_engines import DBT_ENGINES
 from bench.engines import ENGINES
 from bench.report import (
     default_output_path,
+    engines_table,
     machine_description,
     results_document,
     scale_table,
@@ -48,6 +50,19 @@ def parse_scales(text: str, option: str) -> tuple[float, ...]:
     return tuple(scales)
 
 
+def parse_dbt_engines(text: str) -> tuple[str, ...]:
+    """'duckdb,spark' -> ('duckdb', 'spark'); 'none' or '' -> ()."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in DBT_ENGINES]
+    if unknown:
+        raise UserError(
+            f"--dbt-engines: unknown {', '.join(unknown)}; choose from {', '.join(DBT_ENGINES)}"
+        )
+    return names
+
+
 def parse_engines(text: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in ENGINES]
@@ -70,6 +85,10 @@ def main(
     engines: Annotated[str, typer.Option(help="Engines to run, comma-separated.")] = ",".join(
         ENGINES
     ),
+    dbt_engines: Annotated[
+        str,
+        typer.Option(help="Engines the whole dbt build also runs on, beside PostgreSQL ('none')."),
+    ] = ",".join(DBT_ENGINES),
     sample_users: Annotated[
         int, typer.Option(min=1, help="Users the original analysis's loops run on.")
     ] = 200,
@@ -91,9 +110,11 @@ def main(
     """Benchmark the project's sessionisation against the floor, pandas and the original loops."""
     try:
         engine_names = parse_engines(engines)
+        dbt_engine_names = parse_dbt_engines(dbt_engines)
         if quick:
             settings = BenchSettings.quick(
                 engines=engine_names,
+                dbt_engines=dbt_engine_names,
                 seed=seed,
                 keep_databases=keep_databases,
                 reuse_data=reuse_data,
@@ -102,6 +123,7 @@ def main(
             settings = BenchSettings(
                 scales=parse_scales(scales, "--scales"),
                 engines=engine_names,
+                dbt_engines=dbt_engine_names,
                 seed=seed,
                 sample_users=sample_users,
                 floor_repeats=floor_repeats,
@@ -122,6 +144,9 @@ def main(
     path = write_document(document, output or default_output_path(machine))
     for scale_document in document["scales"]:
         out.print(scale_table(scale_document))
+    per_engine = engines_table(document)
+    if per_engine is not None:
+        out.print(per_engine)
     out.print(targets_table(document))
     out.print(f"results written to {path}")
     failed = [result for result in results if result.error]

@@ -104,6 +104,31 @@ def scale_rows(result: ScaleResult) -> list[dict[str, Any]]:
     if project and "build" in project.details:
         build = project.details["build"]
         add("project: whole dbt build (wall)", build["wall_seconds"], None, build.get("memory"))
+    postgres_build = (
+        project.details["build"]["wall_seconds"]
+        if project and "build" in (project.details)
+        else None
+    )
+    if result.parquet_export:
+        export = result.parquet_export
+        add(
+            "Moodle tables to Parquet (for duckdb, spark)",
+            export.seconds,
+            export.rows,
+            export.memory.as_dict(),
+            ratios=False,
+        )
+    for build in result.dbt_engines:
+        if build.seconds is None:
+            continue
+        verdict = "" if build.success else f", {len(build.failed_nodes)} nodes failed"
+        add(
+            f"{build.engine}: whole dbt build (wall{verdict})",
+            build.seconds,
+            None,
+            build.memory.as_dict() if build.memory else None,
+            x_postgres_build=_ratio(build.seconds, postgres_build),
+        )
     if result.incremental:
         add(
             "incremental: one appended day, dbt build",
@@ -254,12 +279,29 @@ def machine_description(server: ConnectionInfo) -> dict[str, Any]:
                 description[setting] = cursor.fetchone()[0]
     finally:
         connection.close()
-    from importlib.metadata import version
-
     description["versions"] = {
-        package: version(package) for package in ("dbt-core", "dbt-postgres", "pandas", "numpy")
+        package: _installed_version(package)
+        for package in (
+            "dbt-core",
+            "dbt-postgres",
+            "dbt-duckdb",
+            "duckdb",
+            "dbt-spark",
+            "pyspark",
+            "pandas",
+            "numpy",
+        )
     }
     return description
+
+
+def _installed_version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 def results_document(
@@ -276,6 +318,7 @@ def results_document(
             "sample_users": settings.sample_users,
             "floor_repeats": settings.floor_repeats,
             "incremental_scales": list(settings.incremental_scales),
+            "dbt_engines": list(settings.dbt_engines),
         },
         "scales": [{**result.as_dict(), "table": scale_rows(result)} for result in results],
         "targets": [target.as_dict() for target in evaluate_targets(results)],
@@ -314,6 +357,8 @@ def scale_table(scale_document: dict[str, Any]) -> Table:
         step = line["step"]
         if line.get("share_of_full_build") is not None:
             step += f" = {line['share_of_full_build']:.1%} of the full build"
+        if line.get("x_postgres_build") is not None:
+            step += f" = {line['x_postgres_build']:.1f}x PostgreSQL's"
         table.add_row(
             step,
             _fmt(line["seconds"], ".2f"),
@@ -325,6 +370,53 @@ def scale_table(scale_document: dict[str, Any]) -> Table:
             _fmt(line["server_temp_mib"], ",.0f"),
         )
     return table
+
+
+def engines_table(document: dict[str, Any]) -> Table | None:
+    """The whole dbt build per engine and scale: wall time, peak memory, growth between scales."""
+    engines = ["postgres", *sorted({name for scale in document["scales"]
+                                    for name in scale.get("dbt_engines") or {}})]  # fmt: skip
+    if len(engines) == 1:
+        return None
+    table = Table(
+        title="the whole dbt build on each engine (seconds, runner peak MiB; growth from the "
+        "previous scale in brackets)",
+        title_justify="left",
+    )
+    table.add_column("scale")
+    table.add_column("log rows", justify="right")
+    for engine in engines:
+        table.add_column(engine, justify="right")
+    previous: dict[str, float] = {}
+    for scale in document["scales"]:
+        cells = []
+        for engine in engines:
+            seconds, memory, note = _engine_build(scale, engine)
+            if seconds is None:
+                cells.append(note or "")
+                continue
+            growth = f" (x{seconds / previous[engine]:.1f})" if engine in previous else ""
+            previous[engine] = seconds
+            cells.append(f"{seconds:,.0f} s{growth}, {memory:,.0f} MiB{note}")
+        table.add_row(f"{scale['scale']:g}", f"{scale['log_rows']:,}", *cells)
+    return table
+
+
+def _engine_build(scale: dict[str, Any], engine: str) -> tuple[float | None, float, str]:
+    if engine == "postgres":
+        build = ((scale.get("engines") or {}).get("project") or {}).get("build")
+        if not build:
+            return None, 0.0, ""
+        memory = (build.get("memory") or {}).get("runner_peak_mib") or 0.0
+        return float(build["wall_seconds"]), memory, ""
+    build = (scale.get("dbt_engines") or {}).get(engine)
+    if not build:
+        return None, 0.0, ""
+    if build["seconds"] is None:
+        return None, 0.0, build.get("skipped") or "not run"
+    memory = (build.get("memory") or {}).get("runner_peak_mib") or 0.0
+    note = "" if build["success"] else f", {len(build['failed_nodes'])} failed"
+    return float(build["seconds"]), memory, note
 
 
 def targets_table(document: dict[str, Any]) -> Table:

@@ -12,6 +12,7 @@ from psycopg2 import sql
 
 from bench.agreement import Agreement, compare_engines
 from bench.dbt_build import DbtBuildFailed
+from bench.dbt_engines import EngineBuildResult, ParquetExport, build_engine, export_moodle_tables
 from bench.engines import ENGINES, EngineRun, ProjectEngine, ScaleContext
 from bench.floor import FloorResult, measure_floor
 from bench.incremental import IncrementalResult, run_incremental
@@ -39,6 +40,8 @@ class ScaleResult:
     runs: list[EngineRun] = field(default_factory=list)
     agreement: Agreement | None = None
     incremental: IncrementalResult | None = None
+    parquet_export: ParquetExport | None = None
+    dbt_engines: list[EngineBuildResult] = field(default_factory=list)
     # Why this scale stopped early (a dbt build that failed); the figures before it are kept.
     error: str | None = None
 
@@ -59,6 +62,8 @@ class ScaleResult:
             "engines": {run.engine: run.as_dict() for run in self.runs},
             "agreement": self.agreement.as_dict() if self.agreement else None,
             "incremental": self.incremental.as_dict() if self.incremental else None,
+            "parquet_export": self.parquet_export.as_dict() if self.parquet_export else None,
+            "dbt_engines": {build.engine: build.as_dict() for build in self.dbt_engines},
             "error": self.error,
         }
 
@@ -97,6 +102,22 @@ def run_scale(
             if isinstance(engine, ProjectEngine):
                 project = engine
         result.agreement = compare_engines(result.runs)
+        if settings.dbt_engines:
+            engines = ", ".join(settings.dbt_engines)
+            say(f"scale {scale:g}: the Moodle tables to Parquet for {engines}")
+            parquet_dir = context.work_dir / "parquet"
+            result.parquet_export = export_moodle_tables(source, parquet_dir)
+            for engine_name in settings.dbt_engines:
+                say(f"scale {scale:g}: dbt build on {engine_name}")
+                result.dbt_engines.append(
+                    build_engine(
+                        engine_name,
+                        source,
+                        parquet_dir,
+                        context.work_dir / f"dbt-{engine_name}",
+                        result.log_rows,
+                    )
+                )
         if project and project.build and scale in settings.incremental_scales:
             say(f"scale {scale:g}: one day's incremental dbt build")
             result.incremental = run_incremental(

@@ -19,6 +19,8 @@ DATABASE_PREFIX = "moodle_bench_scale_"
 class BenchSettings:
     scales: tuple[float, ...] = DEFAULT_SCALES
     engines: tuple[str, ...] = ("project", "pandas", "original")
+    # The whole dbt build on these engines too, beside PostgreSQL's (issue 9).
+    dbt_engines: tuple[str, ...] = ("duckdb", "spark")
     seed: int = 2019
     sample_users: int = 200
     floor_repeats: int = 2

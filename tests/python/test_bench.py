@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from bench.agreement import EnginesDisagree, compare_engines, require_agreement
-from bench.cli import parse_engines, parse_scales
+from bench.cli import parse_dbt_engines, parse_engines, parse_scales
 from bench.dbt_build import dbt_error_summary
+from bench.dbt_engines import EngineBuildResult, export_moodle_tables, spark_partitions
 from bench.engines import (
     EngineRun,
     OriginalPortEngine,
@@ -30,9 +31,10 @@ from bench.log_source import LogSource, read_log_frame, read_user_ids
 from bench.memory import MemoryPeak
 from bench.original_port import original_dedication
 from bench.pandas_sessions import pandas_dedication
-from bench.report import evaluate_targets, scale_rows
+from bench.report import engines_table, evaluate_targets, results_document, scale_rows
 from bench.rules import SessionRules, UserDedication
 from bench.run import ScaleResult
+from bench.settings import BenchSettings
 from runner.connection import ConnectionInfo
 from runner.generator import generate
 from runner.user_errors import UserError
@@ -118,6 +120,16 @@ def test_command_line_options_fail_with_one_line() -> None:
         parse_scales("1,ten", "--scales")
     with pytest.raises(UserError, match="choose from project, pandas, original"):
         parse_engines("project,spark")
+    assert parse_dbt_engines("duckdb, spark") == ("duckdb", "spark")
+    assert parse_dbt_engines("none") == ()
+    with pytest.raises(UserError, match="unknown oracle; choose from duckdb, spark"):
+        parse_dbt_engines("duckdb,oracle")
+
+
+def test_spark_gets_more_shuffle_partitions_as_the_log_grows() -> None:
+    assert spark_partitions(20_000) == 2
+    assert spark_partitions(4_068_396) == 5
+    assert spark_partitions(12_200_000) == 13
 
 
 def test_a_dbt_that_stops_early_is_summed_up_in_one_line() -> None:
@@ -224,3 +236,47 @@ def test_one_appended_day_lands_after_the_log_with_new_ids(
 
     assert remove_rows_after(source, int(before["id"].max())) == appended
     assert source.count_log_rows() == len(before)
+
+
+def test_the_other_engines_builds_are_set_beside_postgres(
+    tiny_moodle: LogSource, tmp_path: Path
+) -> None:
+    """The Parquet export is real; the builds' figures are given, the report is checked."""
+    export = export_moodle_tables(tiny_moodle, tmp_path / "parquet")
+    assert export.rows > tiny_moodle.count_log_rows() > 0
+    assert export.bytes_written > 0 and export.seconds > 0
+
+    def scale(factor: float, rows: int, postgres: float, duckdb: float) -> ScaleResult:
+        project = EngineRun(
+            "project", ProjectEngine.label, 1.0, rows, True, {}, MemoryPeak(),
+            details={"build": {"wall_seconds": postgres, "memory": {"runner_peak_mib": 300.0}}},
+        )  # fmt: skip
+        return ScaleResult(
+            scale=factor,
+            database="x",
+            log_rows=rows,
+            runs=[project],
+            parquet_export=export,
+            dbt_engines=[
+                EngineBuildResult("duckdb", duckdb, True, 600, memory=MemoryPeak(500.0)),
+                EngineBuildResult("spark", skipped="no Java on this machine (PySpark needs it)"),
+            ],
+        )
+
+    small, large = scale(1, 400_000, 50.0, 25.0), scale(10, 4_000_000, 150.0, 100.0)
+    lines = {line["step"]: line for line in scale_rows(large)}
+    assert lines["duckdb: whole dbt build (wall)"]["x_postgres_build"] == round(100 / 150, 4)
+    assert lines["Moodle tables to Parquet (for duckdb, spark)"]["seconds"] == round(
+        export.seconds, 4
+    )
+    document = results_document([small, large], BenchSettings(), {"hostname": "test"})
+    assert document["scales"][1]["dbt_engines"]["duckdb"]["seconds"] == 100.0
+    table = engines_table(document)
+    assert table is not None
+    assert [column.header for column in table.columns] == [
+        "scale", "log rows", "postgres", "duckdb", "spark",
+    ]  # fmt: skip
+    large_row = [list(column.cells)[1] for column in table.columns]
+    assert large_row[2] == "150 s (x3.0), 300 MiB"
+    assert large_row[3] == "100 s (x4.0), 500 MiB"
+    assert large_row[4] == "no Java on this machine (PySpark needs it)"
