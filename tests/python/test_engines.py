@@ -5,7 +5,9 @@ A small generated Moodle site is exported to Parquet (runner.parquet_source), th
 postgres on the database itself, duckdb and spark (a local PySpark) on the export. Every mart
 is then read back from each engine and compared value by value with PostgreSQL's, the
 reference. The builds use a reporting time zone with daylight saving time, so that local
-dates, weeks and hours are checked across engines too, not only UTC instants.
+dates, weeks and hours are checked across engines too, not only UTC instants. The log also
+holds copies of rows placed on every path of the copy rule (copy_cases.py): each engine must
+flag exactly the rows the rule's definition flags.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from copy_cases import CopyCase, add_copy_cases, copies_by_definition
 from dbt_helpers import run_dbt
 from psycopg2 import sql
 
@@ -59,10 +62,17 @@ def _java_available() -> bool:
 
 
 @pytest.fixture(scope="module")
-def moodle(make_database: Callable[[str], ConnectionInfo]) -> ConnectionInfo:
+def moodle_and_copy_cases(
+    make_database: Callable[[str], ConnectionInfo],
+) -> tuple[ConnectionInfo, dict[int, CopyCase]]:
     info = make_database("engines")
     generate(info, scale=SCALE, seed=2019)
-    return info
+    return info, add_copy_cases(info)
+
+
+@pytest.fixture(scope="module")
+def moodle(moodle_and_copy_cases: tuple[ConnectionInfo, dict[int, CopyCase]]) -> ConnectionInfo:
+    return moodle_and_copy_cases[0]
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +123,15 @@ def _require(builds: dict[str, EngineBuild], engine: str) -> EngineBuild:
     return build
 
 
+FLAGGED_LOG = ("staging", "stg_moodle__log_events")
+
+
 @pytest.fixture(scope="module")
-def marts(
+def built_tables(
     builds: dict[str, EngineBuild], targets: dict[str, EngineTarget]
-) -> dict[str, dict[str, TableRows]]:
-    """Every table of schema mart, as each engine that built it holds it."""
+) -> dict[str, dict[tuple[str, str], TableRows]]:
+    """Every table of schema mart and the flagged log, as each engine that built them holds
+    them (read in one go: a Spark session per engine)."""
     reference = targets["postgres"].moodle
     assert reference is not None
     connection = reference.connect()
@@ -128,13 +142,23 @@ def marts(
         )
         names = [row[0] for row in cursor.fetchall()]
     connection.close()
-    relations = [("mart", name) for name in names]
-    tables: dict[str, dict[str, TableRows]] = {}
-    for engine, build in builds.items():
-        if build.success:
-            read = read_tables(targets[engine], relations)
-            tables[engine] = {table: rows for (_, table), rows in read.items()}
-    return tables
+    relations = [("mart", name) for name in names] + [FLAGGED_LOG]
+    return {
+        engine: read_tables(targets[engine], relations)
+        for engine, build in builds.items()
+        if build.success
+    }
+
+
+@pytest.fixture(scope="module")
+def marts(
+    built_tables: dict[str, dict[tuple[str, str], TableRows]],
+) -> dict[str, dict[str, TableRows]]:
+    """Every table of schema mart, as each engine that built it holds it."""
+    return {
+        engine: {table: rows for (schema, table), rows in tables.items() if schema == "mart"}
+        for engine, tables in built_tables.items()
+    }
 
 
 # --- the Parquet export ------------------------------------------------------------------------
@@ -364,6 +388,25 @@ def test_named_marts_have_the_same_keys_and_values_on(
                     f"{table} {dict(zip(key, row_key, strict=True))} {column}: "
                     f"postgres {value!r}, {engine} {actual[row_key][column]!r}"
                 )
+
+
+@pytest.mark.parametrize("engine", ("postgres", *ENGINES_UNDER_TEST))
+def test_copies_of_log_rows_are_flagged_by_the_definition_on(
+    engine: str,
+    builds: dict[str, EngineBuild],
+    built_tables: dict[str, dict[tuple[str, str], TableRows]],
+    moodle_and_copy_cases: tuple[ConnectionInfo, dict[int, CopyCase]],
+) -> None:
+    """Each engine flags exactly the rows that the copy rule, applied row by row, flags."""
+    _require(builds, engine)
+    moodle, cases = moodle_and_copy_cases
+    log = built_tables[engine][FLAGGED_LOG]
+    flagged = {
+        row["event_id"] for row in log.keyed(("event_id",)).values() if row["is_duplicate_event"]
+    }
+    for copy_id, case in cases.items():
+        assert (copy_id in flagged) == case.is_copy, f"{engine}, {case.name}: id {copy_id}"
+    assert flagged == copies_by_definition(moodle)
 
 
 def test_durations_and_instants_are_whole_seconds(marts: dict[str, dict[str, TableRows]]) -> None:

@@ -12,6 +12,9 @@
     materialized='table',
     indexes=log_model_indexes('event_epoch'),
 ) }}
+{#- Ids per block in the search for copies (copies_found): a block's rows are read once per
+    copy whose original or copy lies in it, whole blocks once per copy far from its original. #}
+{%- set id_block_size = 1024 %}
 with
 
 source as (
@@ -98,6 +101,7 @@ originals_found as (
     -- never leaves null; the nullable ones are compared null-safely on the matches.
     select
         copies.id as event_id,
+        copies.timecreated as event_epoch,
         min(earlier.id) as original_event_id
     from {{ source('moodle', 'logstore_standard_log') }} as copies
     inner join {{ source('moodle', 'logstore_standard_log') }} as earlier
@@ -123,29 +127,86 @@ originals_found as (
             and {{ is_not_distinct_from('copies.origin', 'earlier.origin') }}
             and {{ is_not_distinct_from('copies.ip', 'earlier.ip') }}
             and {{ is_not_distinct_from('copies.other', 'earlier.other') }}
-    group by copies.id
+    group by copies.id, copies.timecreated
+),
+
+-- Moodle logs the same event twice within a second (on the real site: an assignment saved,
+-- then the redirect back to it): both are real, and few rows lie between them. A copy written
+-- when the log had moved on by an hour (a plausible row at least an hour later lies between
+-- the original and it) was not written by Moodle then: a log imported twice, a replayed
+-- buffer. "Some row between two ids" is a range search that only PostgreSQL answers with an
+-- index; Spark would broadcast the whole log to every task for it (out of memory at 12
+-- million rows). So the ids are cut into blocks of {{ id_block_size }}: the rows between
+-- an original and its copy lie in the original's block, the copy's block, or whole blocks
+-- in between, each of which is summed up by its latest time. Every join is then on a block
+-- number or over the few blocks, and the work grows with the copies, not with the log
+-- squared.
+copy_candidates as (
+    select
+        event_id,
+        original_event_id,
+        event_epoch + 3600 as moved_on_epoch,
+        {{ floor_divide('original_event_id', id_block_size) }} as original_block,
+        {{ floor_divide('event_id', id_block_size) }} as copy_block
+    from originals_found
+),
+
+candidate_end_blocks as (
+    -- Each candidate once per end block: its original's, and its copy's when another.
+    select
+        event_id,
+        original_event_id,
+        moved_on_epoch,
+        original_block as id_block
+    from copy_candidates
+    union all
+    select
+        event_id,
+        original_event_id,
+        moved_on_epoch,
+        copy_block as id_block
+    from copy_candidates
+    where copy_block > original_block
+),
+
+moved_on_within_end_blocks as (
+    select candidate_end_blocks.event_id
+    from candidate_end_blocks
+    inner join {{ source('moodle', 'logstore_standard_log') }} as written_between
+        on
+            candidate_end_blocks.id_block
+            = {{ floor_divide('written_between.id', id_block_size) }}
+            and candidate_end_blocks.original_event_id < written_between.id
+            and candidate_end_blocks.event_id > written_between.id
+            and candidate_end_blocks.moved_on_epoch <= written_between.timecreated
+            and {{ is_plausible_epoch('written_between.timecreated') }}
+),
+
+log_blocks as (
+    -- The latest plausible time in each block of ids.
+    select
+        {{ floor_divide('id', id_block_size) }} as id_block,
+        max(timecreated) as latest_epoch
+    from {{ source('moodle', 'logstore_standard_log') }}
+    where {{ is_plausible_epoch('timecreated') }}
+    group by {{ floor_divide('id', id_block_size) }}
+),
+
+moved_on_across_blocks as (
+    -- Only copies far from their original reach whole blocks: few rows on both sides.
+    select copy_candidates.event_id
+    from copy_candidates
+    inner join log_blocks
+        on
+            copy_candidates.original_block < log_blocks.id_block
+            and copy_candidates.copy_block > log_blocks.id_block
+            and copy_candidates.moved_on_epoch <= log_blocks.latest_epoch
 ),
 
 copies_found as (
-    -- Moodle logs the same event twice within a second (on the real site: an assignment
-    -- saved, then the redirect back to it): both are real, and few rows lie between them. A
-    -- copy written when the log had moved on by an hour (a plausible row at least an hour
-    -- later lies between the original and it) was not written by Moodle then: a log imported
-    -- twice, a replayed buffer.
-    select originals_found.event_id
-    from originals_found
-    inner join {{ source('moodle', 'logstore_standard_log') }} as copies
-        on originals_found.event_id = copies.id
-    where
-        exists (
-            select 1
-            from {{ source('moodle', 'logstore_standard_log') }} as written_between
-            where
-                written_between.id > originals_found.original_event_id
-                and written_between.id < originals_found.event_id
-                and written_between.timecreated >= copies.timecreated + 3600
-                and {{ is_plausible_epoch('written_between.timecreated') }}
-        )
+    select event_id from moved_on_within_end_blocks
+    union all
+    select event_id from moved_on_across_blocks
 ),
 
 references_checked as (
