@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from psycopg2 import sql
 
 from runner.connection import ConnectionInfo
+from runner.generator.logwriter import LOG_COLUMNS as GENERATED_LOG_COLUMNS
 
 # The model's block size; the cases are laid out on its boundaries.
 ID_BLOCK = 1024
@@ -50,28 +51,8 @@ CASES = (
     CopyCase("later row after the copy, not between", 11100, 11102, 11103, HOUR, False),
 )
 
-LOG_COLUMNS = (
-    "eventname",
-    "component",
-    "action",
-    "target",
-    "objecttable",
-    "objectid",
-    "crud",
-    "edulevel",
-    "contextid",
-    "contextlevel",
-    "contextinstanceid",
-    "userid",
-    "courseid",
-    "relateduserid",
-    "anonymous",
-    "other",
-    "timecreated",
-    "origin",
-    "ip",
-    "realuserid",
-)
+# Every column of the log but the id: what a copy repeats.
+LOG_COLUMNS = tuple(column for column in GENERATED_LOG_COLUMNS if column != "id")
 
 
 def add_copy_cases(info: ConnectionInfo) -> dict[int, CopyCase]:
