@@ -55,6 +55,10 @@ CASES = (
 LOG_COLUMNS = tuple(column for column in GENERATED_LOG_COLUMNS if column != "id")
 
 
+def _column_list(columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(map(sql.Identifier, columns))
+
+
 def add_copy_cases(info: ConnectionInfo) -> dict[int, CopyCase]:
     """Append the cases to the Moodle log of ``info``, after every row in it, by nobody
     (userid 0: no learner's metric moves). Returns each case by the id of its copy."""
@@ -66,7 +70,7 @@ def add_copy_cases(info: ConnectionInfo) -> dict[int, CopyCase]:
                     "select {}, (select max(id) from mdl_logstore_standard_log), "
                     "(select max(timecreated) from mdl_logstore_standard_log) "
                     "from mdl_logstore_standard_log where courseid > 1 order by id limit 1"
-                ).format(sql.SQL(", ").join(map(sql.Identifier, LOG_COLUMNS)))
+                ).format(_column_list(LOG_COLUMNS))
             )
             *template_values, last_id, last_time = cursor.fetchone()
             template = dict(zip(LOG_COLUMNS, template_values, strict=True))
@@ -93,7 +97,7 @@ def add_copy_cases(info: ConnectionInfo) -> dict[int, CopyCase]:
             columns = ["id", *LOG_COLUMNS]
             cursor.executemany(
                 sql.SQL("insert into mdl_logstore_standard_log ({}) values ({})").format(
-                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    _column_list(columns),
                     sql.SQL(", ").join(sql.Placeholder() * len(columns)),
                 ),
                 [[row[column] for column in columns] for row in rows],
@@ -111,7 +115,7 @@ def copies_by_definition(info: ConnectionInfo) -> set[int]:
         with connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL("select id, {} from mdl_logstore_standard_log order by id").format(
-                    sql.SQL(", ").join(map(sql.Identifier, LOG_COLUMNS))
+                    _column_list(LOG_COLUMNS)
                 )
             )
             rows = cursor.fetchall()
@@ -122,8 +126,7 @@ def copies_by_definition(info: ConnectionInfo) -> set[int]:
 
 def _copies(rows: Sequence[tuple], latest_plausible: int) -> set[int]:
     time_at = 1 + LOG_COLUMNS.index("timecreated")
-    ids = [row[0] for row in rows]
-    position = {row_id: index for index, row_id in enumerate(ids)}
+    position = {row[0]: index for index, row in enumerate(rows)}
     first_seen: dict[tuple, int] = {}
     copies = set()
     for row in rows:
