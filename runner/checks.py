@@ -97,7 +97,9 @@ def configured_connection() -> tuple[ConnectionInfo | None, CheckResult]:
             f"embedded PostgreSQL in {status.data_dir} is not running: "
             "run `moodle-analytics db start`",
         )
-    info = ConnectionInfo(status.host, int(status.port), "postgres", "moodle")
+    info = ConnectionInfo(
+        status.host, int(status.port), "postgres", "moodle", passfile=str(status.password_file)
+    )
     return info, CheckResult("embedded server", OK, f"running, pid {status.pid}, {info.describe()}")
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -21,10 +22,12 @@ from rich.table import Table
 
 from runner import __version__
 from runner import cli_output as ui
+from runner.cli_help import tidy_typer_help
 from runner.connection import ConnectionError_, ConnectionInfo
 from runner.paths import DEFAULT_PARQUET_DIR, EXPORTS_DIR
 from runner.user_errors import UserError
 
+tidy_typer_help()
 app = typer.Typer(
     name="moodle-analytics",
     help="Turn a Moodle database into a tested, documented analytics warehouse (dbt + PostgreSQL).",
@@ -37,6 +40,12 @@ db_app = typer.Typer(
     help="The embedded PostgreSQL server and connection details.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+archive_app = typer.Typer(
+    help="The log archive: every Moodle log row the warehouse has read, kept when Moodle "
+    "deletes it.",
+    no_args_is_help=True,
+)
+app.add_typer(archive_app, name="archive")
 
 JsonOption = Annotated[
     bool,
@@ -196,9 +205,11 @@ def _demo_summary(report) -> Table:
     if report.generation is not None:
         grid.add_row("Moodle data", _generation_table(report.generation))
     grid.add_row("Marts (schema mart)", marts)
+    # The embedded server's superuser is not for Tableau: a reporting login is (next steps).
+    user = "a reporting login (next steps)" if report.embedded else info.user
     tableau = (
         f"server {info.host}  port {info.port}  database {info.dbname}  "
-        f"user {info.user}  schema mart"
+        f"user {user}  schema mart"
         + ("  (password: the one in PGPASSWORD)" if info.password else "")
     )
     grid.add_row("Tableau", escape(tableau))
@@ -206,10 +217,26 @@ def _demo_summary(report) -> Table:
         "Exports", f"{report.export.out_dir} ({len(report.export.files)} files, manifest.json)"
     )
     grid.add_row("Docs", f"{report.docs.path} (open it in a browser; no server needed)")
+    if report.tableau_sources is not None:
+        grid.add_row(
+            "Tableau sources",
+            f"{report.tableau_sources.out_dir} ({len(report.tableau_sources.files)} .tds files)",
+        )
     data = "generated" if report.generated else "reused existing Moodle tables"
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps)
     grid.add_row("Data", data)
     grid.add_row("Timing", steps)
+    if report.warnings:
+        warned = Table.grid(padding=(0, 1))
+        for name, reason in report.warnings:
+            warned.add_row(f"[yellow]WARN[/] {escape(name)}", escape(reason))
+        grid.add_row("Warnings", warned)
+    grid.add_row(
+        "Next steps",
+        "\n".join(
+            f"{number}. {escape(step)}" for number, step in enumerate(report.next_steps(), 1)
+        ),
+    )
     return grid
 
 
@@ -417,7 +444,9 @@ TABLEAU_DIR = EXPORTS_DIR / "tableau"
 
 @app.command()
 def tableau(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the .tds files.")] = TABLEAU_DIR,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the .tds files and the workbook.")
+    ] = TABLEAU_DIR,
     mart_schema: Annotated[
         str, typer.Option("--mart-schema", help="Schema holding the marts.")
     ] = "mart",
@@ -428,14 +457,16 @@ def tableau(
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write Tableau data sources (.tds) for the mart: one per fact table, with its dimensions.
+    """Write Tableau data sources (.tds) for the mart and the learner progress workbook (.twb).
 
-    Live PostgreSQL connection (server, port, database, user of the current connection; no
-    password), every field's caption and description from the dbt docs, and the
-    relationships between facts and dimensions.
+    One data source per fact table, with its dimensions; learner_progress.twb holds the
+    "Learner progress" dashboard on the same sources. Live PostgreSQL connection (server,
+    port, database, user of the current connection; no password), every field's caption and
+    description from the dbt docs, and the relationships between facts and dimensions.
     """
     from runner.dbt_invoke import first_meaningful_line, run_dbt, target_dir
     from runner.tableau import write_tableau_sources
+    from runner.tableau_workbook import write_learner_workbook
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -447,10 +478,158 @@ def tableau(
                 raise UserError(f"dbt parse failed: {first_meaningful_line(outcome.error or '')}")
             manifest = target_dir() / "manifest.json"
         report = write_tableau_sources(info, out, manifest, schema=mart_schema)
+        workbook = write_learner_workbook(info, out, manifest, schema=mart_schema)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict(), "workbook": str(workbook)})
+        else:
+            lines = [f"Tableau data source: {path}" for path in report.files]
+            output.result("\n".join([*lines, f"Tableau workbook: {workbook}"]))
+
+
+# --- reminders and dropout prediction ----------------------------------------------------
+
+
+@app.command()
+def reminders(
+    within_days: Annotated[
+        int, typer.Option("--within-days", help="Deadlines due from the day to this many days on.")
+    ] = 7,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The day (YYYY-MM-DD) to list for; default: the data's last."),
+    ] = None,
+    file_format: Annotated[
+        str, typer.Option("--format", help="File format: csv or json.", show_default=True)
+    ] = "csv",
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the list, or a file path.")
+    ] = EXPORTS_DIR / "reminders",
+    mart_schema: Annotated[
+        str, typer.Option("--mart-schema", help="Schema holding the marts.")
+    ] = "mart",
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the learners' open deadlines due within N days of a day, for a mailer to send.
+
+    One row per learner and activity not yet completed or submitted, with the learner's
+    engagement band and at-risk flag known that day. Names and e-mail addresses only when the
+    warehouse was built with var include_personal_data: true, and then only in this file
+    (readable by its owner alone). The project sends nothing.
+    """
+    from runner.reminders import ReminderFormat, check_within_days, parse_as_of, write_reminders
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        check_within_days(within_days)
+        day = parse_as_of(as_of)
+        if file_format not in {choice.value for choice in ReminderFormat}:
+            raise UserError(f"--format must be csv or json, got {file_format!r}")
+        _validated(lambda: _validate_schema(mart_schema, "mart schema"))
+        info = _existing_connection()
+        report = write_reminders(
+            info,
+            within_days=within_days,
+            as_of=day,
+            fmt=ReminderFormat(file_format),
+            out=out,
+            mart_schema=mart_schema,
+        )
         if json_output:
             output.emit_json({"ok": True, **report.as_dict()})
-        else:
-            output.result("\n".join(f"Tableau data source: {path}" for path in report.files))
+            return
+        contact = (
+            "with names and e-mail (include_personal_data)"
+            if report.contact_data
+            else "without contact data (user ids only)"
+        )
+        output.result(
+            f"{report.rows} open deadline(s) of {report.learners} learner(s) due "
+            f"{report.as_of.isoformat()} to {report.within_days} day(s) later "
+            f"({report.at_risk_rows} for learners at risk), {contact}: {escape(str(report.path))}"
+        )
+
+
+predict_app = typer.Typer(
+    help="Dropout prediction: train on ended courses, scored in mart.learner_dropout_risk.",
+    no_args_is_help=True,
+)
+app.add_typer(predict_app, name="predict")
+
+
+@predict_app.command("train")
+def predict_train(
+    report_path: Annotated[
+        Path, typer.Option("--report", help="Markdown file for the evaluation.")
+    ] = EXPORTS_DIR / "prediction" / "dropout_evaluation.md",
+    mart_schema: Annotated[
+        str, typer.Option("--mart-schema", help="Schema holding the marts.")
+    ] = "mart",
+    model_schema: Annotated[
+        str, typer.Option("--model-schema", help="Schema for the model's coefficients table.")
+    ] = "prediction",
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Fit a logistic regression on the ended courses, measure it, store it and score with it.
+
+    Measured out of sample on folds of whole courses at 25/50/75 % of each course's duration
+    against the rule-based at-risk flag; the model is stored as a table and dbt rebuilds
+    mart.learner_dropout_risk with it. Exits 1, saying why, when too few courses have ended.
+    """
+    from runner.build import BuildOptions, run_build
+    from runner.prediction import count_scored_rows, load_sklearn, train, write_report
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        _validated(
+            lambda: (
+                _validate_schema(mart_schema, "mart schema"),
+                _validate_schema(model_schema, "model schema"),
+            )
+        )
+        load_sklearn()
+        info = _existing_connection()
+        report = train(info, mart_schema=mart_schema, model_schema=model_schema)
+        write_report(report, report_path)
+        options = BuildOptions(
+            select=["learner_dropout_risk"],
+            vars={"dropout_model_schema": model_schema} if model_schema != "prediction" else None,
+        )
+        with ui.dbt_progress(output, "dbt build learner_dropout_risk") as progress:
+            outcome = run_build(info, options, on_progress=progress)
+        if not outcome.success:
+            cause, details = ui.report_dbt_failure(output, outcome)
+            raise UserError(cause, details)
+        report.scored_rows = count_scored_rows(info, mart_schema)
+        if json_output:
+            output.emit_json({"ok": True, **report.as_dict()})
+            return
+        table = Table(title=f"Dropout model, {report.folds} folds of whole courses (out of sample)")
+        for column in ("course time", "learners", "dropouts", "AUC model", "AUC baseline"):
+            table.add_column(column, justify="right")
+        table.add_column("top 10 % model", justify="right")
+        table.add_column("top 10 % baseline", justify="right")
+        for score in report.checkpoints:
+            row = score.as_dict()
+            table.add_row(
+                f"{score.share:.0%}",
+                str(score.learners),
+                str(score.dropouts),
+                str(row["model_roc_auc"]),
+                str(row["baseline_roc_auc"]),
+                f"{score.model_precision:.3f}",
+                f"{score.baseline_precision:.3f}",
+            )
+        output.result(table)
+        verdict = "beats" if report.beats_baseline else "does NOT beat"
+        output.result(
+            f"The model {verdict} the rule-based at-risk flag. Trained on {report.course_count} "
+            f"ended courses ({report.learner_count} learners, {report.dropout_count} dropped "
+            f"out); stored in {report.model_table}; {report.scored_rows:,} learner-weeks "
+            f"scored in {mart_schema}.learner_dropout_risk. Evaluation: "
+            f"{escape(str(report.report_path))}"
+        )
 
 
 # --- docs --------------------------------------------------------------------------------
@@ -569,7 +748,7 @@ def generate(
         typer.Option(
             min=0.0,
             max=0.5,
-            help="Add hostile rows (deleted courses, impossible times, copies, ...) at this"
+            help="Add hostile rows (impossible times, copies, unknown users, ...) at this"
             " rate, on top of the same clean rows (docs/hostile_data.md).",
         ),
     ] = 0.0,
@@ -685,6 +864,86 @@ def load_dump(
             )
 
 
+# --- archive -----------------------------------------------------------------------------
+
+
+def _archive_table(state) -> Table:
+    table = Table(show_header=False, box=None)
+    table.add_row("archive", escape(state.archive_table))
+    table.add_row("archived log rows", f"{state.archived_rows:,}")
+    table.add_row("rows in Moodle's log", f"{state.moodle_rows:,}")
+    table.add_row("archived rows Moodle no longer has", f"{state.archived_only_rows:,}")
+    return table
+
+
+@archive_app.command("status")
+def archive_status(
+    vars_text: Annotated[
+        str | None, typer.Option("--vars", help="Project vars as YAML or JSON.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Count the archived log rows beside Moodle's log: how much history only the warehouse has."""
+    from runner.dbt_invoke import parse_vars
+    from runner.log_archive import inspect_archive
+
+    output = ui.Output(json_output, False)
+    with _user_errors(output):
+        dbt_vars = parse_vars(vars_text) if vars_text is not None else None
+        state = inspect_archive(_existing_connection(), dbt_vars)
+        if json_output:
+            output.emit_json({"ok": True, **state.as_dict()})
+        elif not state.exists:
+            output.result(f"no archive yet: the next build creates {escape(state.archive_table)}")
+        else:
+            output.result(_archive_table(state))
+
+
+@archive_app.command("rebuild")
+def archive_rebuild(
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Drop the archived rows Moodle's log no longer has, for good."),
+    ] = False,
+    vars_text: Annotated[
+        str | None, typer.Option("--vars", help="Project vars as YAML or JSON.")
+    ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Rebuild the log archive, and every log model, from Moodle's log as it is now.
+
+    Without --yes it only says how many archived rows (history Moodle's log cleanup has
+    deleted) the rebuild would drop, and exits 1. `dbt build --full-refresh` never does this.
+    """
+    from runner.build import BuildOptions
+    from runner.dbt_invoke import parse_vars
+    from runner.log_archive import inspect_archive, rebuild_archive, rebuild_refused
+
+    output = ui.Output(json_output, quiet)
+    with _user_errors(output):
+        options = BuildOptions(vars=parse_vars(vars_text) if vars_text is not None else None)
+        info = _existing_connection()
+        state = inspect_archive(info, options.vars)
+        if not yes:
+            raise rebuild_refused(state)
+        with ui.dbt_progress(output, "dbt build --full-refresh") as progress:
+            outcome = rebuild_archive(info, options, on_progress=progress)
+        if not outcome.success:
+            cause, details = ui.report_dbt_failure(output, outcome)
+            raise UserError(cause, details)
+        if json_output:
+            output.emit_json(
+                {"ok": True, "dropped_rows": state.archived_only_rows, **outcome.as_dict()}
+            )
+        else:
+            output.result(
+                f"archive rebuilt from Moodle's log: {state.archived_only_rows:,} archived rows "
+                "Moodle no longer had were dropped"
+            )
+            output.result(ui.build_summary_table(outcome))
+
+
 # --- db ----------------------------------------------------------------------------------
 
 
@@ -733,6 +992,9 @@ def db_status(json_output: JsonOption = False) -> None:
             "data_dir": str(status.data_dir),
             "version": status.version,
             "log_file": str(status.log_file) if status.log_file else None,
+            # libpq's password file (PGPASSFILE): the superuser's password, never printed.
+            "password_file": str(status.password_file),
+            "socket_dir": str(status.socket_dir),
         }
         if json_output:
             output.emit_json({"ok": bool(status.running), **fields})
@@ -751,7 +1013,8 @@ def db_url(
 ) -> None:
     """Print the connection details of the database the runner uses (never the password).
 
-    eval "$(moodle-analytics db url)" points psql and dbt at it.
+    eval "$(moodle-analytics db url)" points psql and dbt at it; for the embedded server
+    that includes PGPASSFILE, libpq's password file holding its superuser's password.
     """
     from runner.database import resolve_connection
 
@@ -761,11 +1024,45 @@ def db_url(
         if format is UrlFormat.json:
             output.emit_json({"ok": True, **_connection_fields(info)})
         elif format is UrlFormat.url:
-            typer.echo(info.describe())
+            # libpq reads the password file named in the URL (psql "$(moodle-analytics db url
+            # --format url)"); the password itself stays in that file.
+            passfile = f"?passfile={quote(info.passfile)}" if info.passfile else ""
+            typer.echo(info.describe() + passfile)
         else:
             for name, value in info.libpq_env().items():
                 if name != "PGPASSWORD":
                     typer.echo(f"export {name}={shlex.quote(value)}")
+
+
+@db_app.command("reporting-login")
+def db_reporting_login(
+    name: Annotated[str, typer.Argument(help="The login to create, e.g. tableau.")],
+    role: Annotated[
+        str, typer.Option("--role", help="The read-only reporting role to join.")
+    ] = "bi_reader",
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Give an existing login a new password.")
+    ] = False,
+) -> None:
+    """Create a login in the reporting role (read-only, marts only) for Tableau or psql.
+
+    Its generated password is shown once, here, and written to no file: keep it in Tableau
+    or your password manager. The role's grants on the marts come with each build.
+    """
+    from runner.reporting_login import create_reporting_login
+
+    output = ui.Output(False, False)
+    with _user_errors(output):
+        _validated(lambda: _validate_schema(name, "login name"))
+        info = _existing_connection()
+        login = create_reporting_login(info, name, role=role, reset=reset)
+        action = "created" if login.created else "given a new password"
+        output.info(
+            f"Login {login.name!r} {action}, member of {login.role!r}, at "
+            f"{escape(info.host)}:{info.port}, database {escape(info.dbname)}."
+        )
+        output.info("Its password, shown this once and stored nowhere:")
+        typer.echo(login.password)
 
 
 def _connection_fields(info: ConnectionInfo) -> dict[str, Any]:
@@ -775,6 +1072,7 @@ def _connection_fields(info: ConnectionInfo) -> dict[str, Any]:
         "user": info.user,
         "database": info.dbname,
         "url": info.describe(),
+        "passfile": info.passfile,
     }
 
 

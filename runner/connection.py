@@ -25,6 +25,8 @@ class ConnectionInfo:
     dbname: str
     # Read from the environment only; never printed nor written to a file.
     password: str | None = None
+    # libpq's password file (PGPASSFILE) holding the password: the embedded server's secret.
+    passfile: str | None = None
 
     def with_database(self, dbname: str) -> ConnectionInfo:
         return replace(self, dbname=dbname)
@@ -39,12 +41,16 @@ class ConnectionInfo:
         }
         if self.password is not None:
             env["PGPASSWORD"] = self.password
+        if self.passfile is not None:
+            env["PGPASSFILE"] = self.passfile
         return env
 
     def describe(self) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
     def connect(self, *, autocommit: bool = False, connect_timeout: int = 10) -> PgConnection:
+        # Without a passfile of its own, libpq reads PGPASSFILE (or ~/.pgpass) as usual.
+        passfile = {"passfile": self.passfile} if self.passfile is not None else {}
         try:
             connection = psycopg2.connect(
                 host=self.host,
@@ -54,6 +60,7 @@ class ConnectionInfo:
                 password=self.password,
                 connect_timeout=connect_timeout,
                 application_name="moodle-analytics",
+                **passfile,
             )
         except psycopg2.OperationalError as error:
             raise ConnectionError_(explain_connection_error(self, error)) from error
@@ -67,6 +74,11 @@ def explain_connection_error(info: ConnectionInfo, error: Exception) -> str:
     lowered = text.lower()
     where = f"{info.host}:{info.port}"
     if "password authentication failed" in lowered or "no password supplied" in lowered:
+        if info.passfile is not None:
+            return (
+                f"wrong or missing password for user {info.user!r} at {where} "
+                f"(the password file {info.passfile} does not hold the right one)"
+            )
         return f"wrong or missing password for user {info.user!r} at {where} (set PGPASSWORD)"
     if "does not exist" in lowered and "database" in lowered:
         return f"database {info.dbname!r} does not exist at {where}"

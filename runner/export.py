@@ -29,7 +29,14 @@ from runner.connection import ConnectionInfo
 from runner.moodle_schema import validate_identifier
 from runner.user_errors import UserError
 
-METRICS = ("login_count", "activity_count", "dedication_time")
+# Every metric of learner_tiers: the study's three, then the two learner-reflecting ones.
+METRICS = (
+    "login_count",
+    "activity_count",
+    "dedication_time",
+    "active_time",
+    "learner_action_count",
+)
 TIERS = (1, 5, 10, 25)
 TIERS_TABLE = "learner_tiers"
 MANIFEST_NAME = "manifest.json"

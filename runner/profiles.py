@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from runner.paths import PROFILES_DIR, PROJECT_ROOT
+from runner.paths import EMBEDDED_PG_DIR, PROFILES_DIR, PROJECT_ROOT, RUNTIME_DIR
 from runner.user_errors import UserError
 
 PROFILE_NAME = "moodle_analytics"
@@ -57,3 +57,67 @@ def ensure_profile() -> Path:
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, target)
     return PROFILES_DIR
+
+
+# --- the project folder's own profile, for analysts' plain `dbt` -------------------------
+
+PROJECT_PROFILE = PROJECT_ROOT / "profiles.yml"
+PROJECT_PROFILE_HEADER = "# Written by moodle-analytics for its embedded PostgreSQL"
+# The defaults of profiles.example.yml's postgres target that the embedded server replaces.
+_EXAMPLE_DEFAULTS = {
+    "host": "env_var('PGHOST', '127.0.0.1')",
+    "port": "env_var('PGPORT', '5432')",
+    "user": "env_var('PGUSER', 'postgres')",
+    "dbname": "env_var('PGDATABASE', 'moodle')",
+}
+
+
+def is_project_server(data_dir: Path) -> bool:
+    """Whether ``data_dir`` is the project's own server: the default one, in the project's
+    runtime folder (a runtime moved elsewhere with MOODLE_ANALYTICS_RUNTIME is not)."""
+    return (
+        data_dir.absolute() == EMBEDDED_PG_DIR.absolute()
+        and RUNTIME_DIR.absolute().is_relative_to(PROJECT_ROOT)
+    )
+
+
+def project_profile_text(socket_dir: Path, port: int, user: str, dbname: str) -> str:
+    """profiles.example.yml with the embedded server as the postgres target's defaults.
+
+    dbt reads ./profiles.yml before ~/.dbt, so a plain `dbt build` in the project folder
+    reaches the runner's database. It holds no secret: the host is the server's unix socket,
+    where the user who runs the server is its superuser without a password (peer). The PG*
+    variables, when set, still win, as they do for the runner.
+    """
+    text = EXAMPLE_PROFILE.read_text(encoding="utf-8")
+    values = {"host": str(socket_dir), "port": str(port), "user": user, "dbname": dbname}
+    for field, default in _EXAMPLE_DEFAULTS.items():
+        if default not in text:
+            raise UserError(
+                f"{EXAMPLE_PROFILE} lost its default {default}: cannot derive a profile"
+            )
+        variable = default.split("'")[1]
+        text = text.replace(default, f"env_var('{variable}', '{values[field]}')", 1)
+    header = (
+        f"{PROJECT_PROFILE_HEADER} (rewritten at each start; git-ignored).\n"
+        "# dbt reads ./profiles.yml first: a plain `dbt build` or `dbt show` here reaches the\n"
+        "# runner's database. No secret: the host is the server's unix socket, where you (who\n"
+        "# run the server) are its superuser without a password; PG* variables still win.\n"
+    )
+    return header + text
+
+
+def write_project_profile(socket_dir: Path, port: int, user: str, dbname: str) -> Path | None:
+    """Write PROJECT_PROFILE unless the user keeps a profiles.yml of their own there."""
+    text = project_profile_text(socket_dir, port, user, dbname)
+    try:
+        current = PROJECT_PROFILE.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = None
+    if current is not None and not current.startswith(PROJECT_PROFILE_HEADER):
+        return None  # the user's own: never overwritten
+    if current != text:
+        partial = PROJECT_PROFILE.with_name(f".profiles.yml.{os.getpid()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, PROJECT_PROFILE)
+    return PROJECT_PROFILE

@@ -49,9 +49,13 @@ TABLEAU_TYPES = {
 # Whole words in column names that read better spelled out or in capitals.
 CAPTION_WORDS = {"id": "ID", "iso": "ISO", "pct": "%", "ok": "OK", "utc": "UTC"}
 CAPTION_SUFFIXES = {"seconds": "(seconds)", "hours": "(hours)", "at": "Time"}
-# Integer columns that label rather than measure: keys, numbers of a week, levels, orders.
-ORDINAL_INTEGER = re.compile(r"(_id|_number|_order|_level|_index|^iso_year)$")
-AVERAGED_MEASURE = re.compile(r"(_share|_share_to_date|_level|_rank|days_since_last_action)$")
+# Integer columns that label rather than measure, so Tableau never sums them: keys, numbers
+# of a week or a year, levels, orders, ranks, Moodle's codes (edulevel, completion state and
+# mode) and the parts of a date (day of week, month or year).
+ORDINAL_INTEGER = re.compile(
+    r"(_id|_number|_order|level|_index|_rank|_mode|_state)$|^iso_year$|^day_of_"
+)
+AVERAGED_MEASURE = re.compile(r"(_share|_share_to_date|days_since_last_action)$")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,12 @@ def __getattr__(name: str) -> Callable[..., str]:
         return lambda: _TYPES[name]
 
     def as_function_call(*args: object, **kwargs: object) -> str:
-        arguments = [str(argument) for argument in (*args, *kwargs.values())]
+        # A list argument (dbt.concat's fields) is its items, as the real macros render it.
+        arguments = [
+            str(item)
+            for argument in (*args, *kwargs.values())
+            for item in (argument if isinstance(argument, list | tuple) else [argument])
+        ]
         return f"{name}({', '.join(arguments)})"
 
     return as_function_call

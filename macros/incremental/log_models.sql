@@ -176,58 +176,42 @@
 
 
 {#-
-    Per user with rows the active sessions have not seen, the first of them (restart_order,
-    restart_key = event_epoch, event_id): the classified rows above the table's highest id less
-    the margin, and every row of users with learner actions but none in the table yet. Used by
-    int_log_events_active_sessionised and, read again before its rows are replaced, by its
-    strategy: a row can stop being a learner action, so the table's rows from that point are
-    replaced whatever the recomputation returns.
+    Per user with classified rows the active sessions have not seen, the first of them
+    (user_id, first_new_epoch, first_new_event_id): the rows above the table's highest id less
+    the margin (all of them: the table keeps only learner actions, so it cannot tell which
+    other rows it has seen), and every row of users with learner actions but none in the
+    table yet. Read by int_log_events_active_sessionised and, again before its rows are
+    replaced, by its strategy (active_action_restarts_sql): a row can stop being a learner
+    action, so the table's rows from that point are replaced whatever the recomputation
+    returns.
 -#}
+{% macro active_action_first_new_rows_sql(low_watermark=none) -%}
+    {%- set low_watermark = log_low_watermark(this) if low_watermark is none
+        else low_watermark -%}
+    {%- set has_learner_actions -%}
+        select 1
+        from {{ ref('int_log_events_classified') }} as learner_actions
+        where
+            learner_actions.user_id = known_users.user_id
+            and learner_actions.is_learner_action
+    {%- endset -%}
+    {%- set new_rows = log_model_new_rows_sql(
+        ref('int_log_events_classified'),
+        ['user_id', 'event_epoch', 'event_id'],
+        low_watermark,
+        late_user_probe=has_learner_actions,
+        known_users_only=false,
+        unseen_only=false,
+    ) -%}
+    {{ log_model_first_new_rows_sql('(' ~ new_rows ~ ') as new_rows') }}
+{%- endmacro %}
+
+
+{#- The restart points of active_action_first_new_rows_sql, as replace_user_tails reads them. -#}
 {% macro active_action_restarts_sql() -%}
-    {%- set low_watermark = log_low_watermark(this) -%}
     select
-        user_id,
-        event_epoch as restart_order,
-        event_id as restart_key
-    from (
-        select
-            user_id,
-            event_epoch,
-            event_id,
-            row_number() over (
-                partition by user_id
-                order by event_epoch, event_id
-            ) as position
-        from (
-            select
-                classified_events.user_id,
-                classified_events.event_epoch,
-                classified_events.event_id
-            from {{ ref('int_log_events_classified') }} as classified_events
-            where classified_events.event_id > {{ low_watermark }}
-            union all
-            select
-                classified_events.user_id,
-                classified_events.event_epoch,
-                classified_events.event_id
-            from {{ ref('int_log_events_classified') }} as classified_events
-            inner join {{ ref('stg_moodle__users') }} as users
-                on classified_events.user_id = users.user_id
-            where
-                classified_events.event_id <= {{ low_watermark }}
-                and not exists (
-                    select 1
-                    from {{ this }} as previous_actions
-                    where previous_actions.user_id = users.user_id
-                )
-                and exists (
-                    select 1
-                    from {{ ref('int_log_events_classified') }} as learner_actions
-                    where
-                        learner_actions.user_id = users.user_id
-                        and learner_actions.is_learner_action
-                )
-        ) as unseen_rows
-    ) as unseen_rows_ranked
-    where position = 1
+        first_new_rows.user_id,
+        first_new_rows.first_new_epoch as restart_order,
+        first_new_rows.first_new_event_id as restart_key
+    from ({{ active_action_first_new_rows_sql() }}) as first_new_rows
 {%- endmacro %}

@@ -11,13 +11,15 @@
         runner/moodle_facts/schema_diff_moodle39_to_45.csv) becomes a typed null,
         with a warning naming it, instead of failing the run;
       - a column marked 'personal' is not selected at all unless the analyst sets
-        var include_personal_data: true.
+        var include_personal_data: true (or `include_personal` says otherwise:
+        the log archive never keeps them).
 
     A table with no columns at all does not exist: that is a configuration
     mistake (vars moodle_schema / moodle_table_prefix) and stops the run.
 #}
-{% macro moodle_columns(relation, column_spec) -%}
-    {%- set include_personal = include_personal_data() -%}
+{% macro moodle_columns(relation, column_spec, include_personal=none) -%}
+    {%- set include_personal = include_personal_data() if include_personal is none
+        else include_personal -%}
     {%- set actual_names = {} -%}
     {%- if execute -%}
         {%- set actual_columns = adapter.get_columns_in_relation(relation) -%}

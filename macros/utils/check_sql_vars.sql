@@ -8,15 +8,18 @@
     the command with one line naming it, and nothing in the database changes.
 #}
 
-{#- Checked vars that name schemas and tables; reporting_timezone, login_actions and
-    reporting_role are checked by the macros that render them (validated_timezone,
-    login_action_list, reporting_role_name), called here too so that they fail at parse. -#}
+{#- Checked vars that name schemas and tables; reporting_timezone, login_actions,
+    model_work_mem and reporting_role are checked by the macros that render them
+    (validated_timezone, login_action_list, model_work_mem_setting, reporting_role_name),
+    called here too so that they fail at parse. -#}
 {% macro check_sql_vars() -%}
     {%- do plain_identifier_var('moodle_schema', 63) -%}
+    {%- do plain_identifier_var('dropout_model_schema', 63) -%}
     {%- do table_prefix_var() -%}
     {%- do schema_prefix_var() -%}
     {%- do validated_timezone(var('reporting_timezone', 'UTC')) -%}
     {%- do login_action_list() -%}
+    {%- do model_work_mem_setting() -%}
 {%- endmacro %}
 
 

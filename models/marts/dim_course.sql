@@ -1,13 +1,14 @@
 {#
     One row per course: every row of Moodle's course table (the site front page
-    included, flagged), plus any course id the log still names after the course
-    was deleted, so every fact joins to a course.
+    included, flagged), every course a build saw before Moodle deleted it (with the last
+    name the warehouse saw), and any other course id the log still names, so every fact
+    joins to a course.
 #}
 
 with
 
 courses as (
-    select * from {{ ref('stg_moodle__courses') }}
+    select * from {{ ref('int_courses_remembered') }}
 ),
 
 log_events as (
@@ -27,14 +28,15 @@ course_learners as (
 ),
 
 enrolment_methods as (
-    select * from {{ ref('stg_moodle__enrolment_methods') }}
+    select * from {{ ref('int_enrolment_methods_remembered') }}
 ),
 
 user_enrolments as (
-    select * from {{ ref('stg_moodle__user_enrolments') }}
+    select * from {{ ref('int_user_enrolments_remembered') }}
 ),
 
-deleted_course_ids as (
+deleted_unseen_course_ids as (
+    -- Deleted before any build saw them: only the log names them.
     select distinct log_events.course_id
     from log_events
     left join courses
@@ -53,7 +55,7 @@ all_courses as (
         course_format,
         is_visible,
         is_site_course,
-        false as is_course_deleted,
+        is_deleted_since as is_course_deleted,
         starts_at,
         ends_at,
         created_at
@@ -71,7 +73,7 @@ all_courses as (
         cast(null as {{ dbt.type_timestamp() }}) as starts_at,
         cast(null as {{ dbt.type_timestamp() }}) as ends_at,
         cast(null as {{ dbt.type_timestamp() }}) as created_at
-    from deleted_course_ids
+    from deleted_unseen_course_ids
 ),
 
 modules_counted as (
@@ -112,6 +114,7 @@ enrolments_counted as (
     from user_enrolments
     inner join enrolment_methods
         on user_enrolments.enrolment_method_id = enrolment_methods.enrolment_method_id
+    where not user_enrolments.is_deleted_since
     group by enrolment_methods.course_id
 ),
 

@@ -8,25 +8,13 @@
     rows whose session, classification or active session the new events can change) and
     replace the table's.
 #}
-{{ config(
-    materialized=log_model_materialization(),
-    incremental_strategy='replace_user_tails',
-    tail_order_column='event_at',
-    indexes=log_model_indexes('event_at'),
-    pre_hook="{{ log_model_run_settings() }}",
-    post_hook="{{ record_log_model_settings() }}",
-) }}
+{{ config(**log_model_config(tail_order_column='event_at', sorts_log=true)) }}
 -- depends_on: {{ ref('stg_moodle__users') }}
-{%- set incremental_run = is_incremental() -%}
-{%- set low_watermark = 0 -%}
-{%- if incremental_run -%}
-    {%- do assert_log_model_can_run_incrementally() -%}
-    {%- set low_watermark = log_low_watermark(this) -%}
-{%- endif %}
+{%- set low_watermark = log_model_low_watermark() %}
 
 with
 
-{% if not incremental_run -%}
+{% if not is_incremental() -%}
 
     sessionised_events as (
         select * from {{ ref('int_log_events_sessionised') }}
@@ -34,72 +22,32 @@ with
 
 {%- else -%}
 
-    {#- The relations are named where they are read: a CTE read twice would be computed
-        whole (PostgreSQL materialises it), and the point is to read only a few rows. #}
-    unseen_events as (
-        -- Sessionised events above the table's highest id (less the late-commit margin)
-        -- that it does not hold, and every event of users it holds nothing of.
-        select
-            sessionised_events.user_id,
-            sessionised_events.event_epoch,
-            sessionised_events.event_id
-        from {{ ref('int_log_events_sessionised') }} as sessionised_events
-        where
-            sessionised_events.event_id > {{ low_watermark }}
-            and not exists (
-                select 1
-                from {{ this }} as previous_events
-                where previous_events.event_id = sessionised_events.event_id
-            )
-        union all
-        select
-            sessionised_events.user_id,
-            sessionised_events.event_epoch,
-            sessionised_events.event_id
-        from {{ ref('stg_moodle__users') }} as known_users
-        inner join {{ ref('int_log_events_sessionised') }} as sessionised_events
-            on known_users.user_id = sessionised_events.user_id
-        where
-            sessionised_events.event_id <= {{ low_watermark }}
-            and not exists (
-                select 1
-                from {{ this }} as previous_events
-                where previous_events.user_id = known_users.user_id
-            )
+    {#- The shared steps (macros/incremental/log_model_steps.sql): the new rows are the
+        sessionised events the table lacks; each user's are joined again from the first on. #}
+    new_rows as (
+        {{ log_model_new_rows_sql(
+            ref('int_log_events_sessionised'),
+            ['user_id', 'event_epoch', 'event_id'],
+            low_watermark,
+            known_users_only=false,
+        ) }}
     ),
 
-    unseen_events_ranked as (
-        select
-            user_id,
-            event_epoch,
-            event_id,
-            row_number() over (
-                partition by user_id
-                order by event_epoch, event_id
-            ) as unseen_position
-        from unseen_events
-    ),
-
-    first_unseen_events as (
-        select
-            user_id,
-            event_epoch as first_unseen_epoch,
-            event_id as first_unseen_event_id
-        from unseen_events_ranked
-        where unseen_position = 1
+    first_new_rows as (
+        {{ log_model_first_new_rows_sql() }}
     ),
 
     sessionised_events as (
         select sessionised_events.*
         from {{ ref('int_log_events_sessionised') }} as sessionised_events
-        inner join first_unseen_events
+        inner join first_new_rows
             on
-                sessionised_events.user_id = first_unseen_events.user_id
-                and sessionised_events.event_epoch >= first_unseen_events.first_unseen_epoch
-                and (
-                    sessionised_events.event_epoch > first_unseen_events.first_unseen_epoch
-                    or sessionised_events.event_id >= first_unseen_events.first_unseen_event_id
-                )
+                sessionised_events.user_id = first_new_rows.user_id
+                and {{ log_model_position_at_or_after(
+                    'sessionised_events',
+                    'first_new_rows.first_new_epoch',
+                    'first_new_rows.first_new_event_id',
+                ) }}
     ),
 
 {%- endif %}

@@ -1,5 +1,7 @@
 """Hostile data, the one place for it: rows real Moodle dumps accumulate through bugs,
-plugins that came and went, deleted courses, botched imports and history.
+plugins that came and went and botched imports. Rows of courses, activities and contexts
+deleted since are not among them: Moodle's deletions keep the log rows, and they count
+(docs/history.md).
 
 ``HostileData`` only ever ADDS rows. It samples clean log rows as templates while the log is
 written, and afterwards returns copies that each carry one anomaly, with ids after the whole
@@ -11,9 +13,6 @@ clean row is identical, id for id. At rate 0 (the default) it adds nothing.
 The anomaly kinds, and the staging flag that catches each (docs/hostile_data.md):
 
 - ``unknown_user``: userid of a user that is not in mdl_user (inner join on users).
-- ``unknown_course``: a course-level row of a deleted course; its context is gone too.
-- ``unknown_context``: contextid of a context that no longer exists.
-- ``unknown_course_module``: a module-level row of a deleted activity; its context is gone too.
 - ``time_zero``, ``time_negative``, ``time_future``: timecreated 0, below 0, in 2040-2100.
 - ``duplicate``: the same row again, every column but id, written long after (a log imported
   twice). A copy of a row from the log's last hour is not made: Moodle itself writes identical
@@ -38,16 +37,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .anomaly_tables import ExtraRows, build_extra_rows
-from .courses import N_COURSES
 from .episodes import Plans
 from .site import Site
 from .tables import TableRows
 
 LOG_ANOMALIES = (
     "unknown_user",
-    "unknown_course",
-    "unknown_context",
-    "unknown_course_module",
     "time_zero",
     "time_negative",
     "time_future",
@@ -147,21 +142,6 @@ class HostileData:
     def _unknown_user(self, row: dict) -> None:
         row["userid"] = self._gone(self.site.people.count)
 
-    def _unknown_course(self, row: dict) -> None:
-        course = self._gone(N_COURSES + 1)
-        row["courseid"] = row["contextinstanceid"] = course
-        row["contextid"] = self._gone_context()
-
-    def _unknown_context(self, row: dict) -> None:
-        row["contextid"] = self._gone_context()
-
-    def _unknown_course_module(self, row: dict) -> None:
-        row["contextinstanceid"] = self._gone(self.site.courses.cms.count)
-        row["contextid"] = self._gone_context()
-
-    def _gone_context(self) -> int:
-        return self._gone(len(self.site.contexts.rows))
-
     def _time_zero(self, row: dict) -> None:
         row["timecreated"] = 0
 
@@ -198,12 +178,7 @@ _MAKERS: dict[str, Callable[[HostileData, dict], None]] = {
 
 
 def _eligible(kind: str, levels: np.ndarray) -> np.ndarray:
-    """Rows a kind can be made from: deleted courses and lost instances need a course or
-    module row, deleted activities a module row."""
-    if kind == "unknown_course":
-        return levels == LEVEL_COURSE
-    if kind == "unknown_course_module":
-        return levels == LEVEL_MODULE
+    """Rows a kind can be made from: lost instances need a course or module row."""
     if kind == "missing_context_instance":
         return (levels == LEVEL_COURSE) | (levels == LEVEL_MODULE)
     return np.ones(len(levels), dtype=bool)

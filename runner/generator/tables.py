@@ -151,6 +151,7 @@ def _course_modules(site: Site) -> TableRows:
         "completion",
         "completiongradeitemnumber",
         "completionview",
+        "completionexpected",
         "completionpassgrade",
         "downloadcontent",
     )
@@ -171,6 +172,8 @@ def _course_modules(site: Site) -> TableRows:
                 int(cms.completion[cm]),
                 0 if graded else None,
                 int(cms.completionview[cm]),
+                # Teachers set "expect completed on" to a quiz's or assignment's deadline.
+                int(cms.due[cm]),
                 int(cms.completionpassgrade[cm]),
                 1,
             )

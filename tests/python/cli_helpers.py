@@ -230,3 +230,18 @@ class HeadlessChromium:
             self.process.wait(10)
         self._writer.close()
         self._reader.close()
+
+
+def password_marker(info: ConnectionInfo, fallback: str) -> str:
+    """A password to run with that must never reach a file or an output.
+
+    On a server that checks passwords (the embedded one: its superuser's password is in libpq's
+    password file), the real one, so the run still connects; on a trusting server, ``fallback``.
+    """
+    passfile = info.passfile or os.environ.get("PGPASSFILE")
+    if passfile and Path(passfile).is_file():
+        for line in Path(passfile).read_text(encoding="utf-8").splitlines():
+            fields = line.split(":")
+            if len(fields) == 5 and not line.startswith("#") and fields[3] == info.user:
+                return fields[4]
+    return fallback

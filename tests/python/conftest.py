@@ -37,6 +37,8 @@ SHARED_DATABASES_FILE = "databases.jsonl"
 # Modules not listed follow, in their usual order.
 LONGEST_MODULES_FIRST = (
     "test_engines.py",  # ~250: the project on PostgreSQL, DuckDB and Spark
+    "test_prediction.py",  # ~100: a generated site built, a dropout model trained
+    "test_history.py",  # ~150: five builds of the real site over its life
     "test_incremental.py",  # ~80
     "test_marts.py",  # ~80
     "test_staging.py",  # ~80
@@ -123,7 +125,12 @@ def pg_server() -> ConnectionInfo:
         return conn_mod.from_environment().with_database("postgres")
     from runner.embedded import EmbeddedPostgres
 
-    return EmbeddedPostgres().start().with_database("postgres")
+    server = EmbeddedPostgres().start().with_database("postgres")
+    # The embedded server wants its superuser's password: every libpq client of the tests
+    # (psycopg2, psql, pg_restore, dbt, the CLI) finds it in this password file.
+    assert server.passfile is not None
+    os.environ["PGPASSFILE"] = server.passfile
+    return server
 
 
 @pytest.fixture(scope="session")

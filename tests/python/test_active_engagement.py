@@ -8,8 +8,6 @@ row with fact_activity, fact_active_session, dim_user, learner_tiers and user_da
 
 from __future__ import annotations
 
-import csv
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +15,18 @@ from typing import Any
 
 import pytest
 from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from metric_reference import (
+    LOGIN_ACTIONS,
+    Expected,
+    LogRow,
+    expected_active,
+    impersonated_ids,
+    rows_by_user,
+)
+from metric_reference import ActiveSettings as Settings
 
 from runner.connection import ConnectionInfo
-from runner.paths import PROJECT_ROOT
 
-SEED_CSV = PROJECT_ROOT / "seeds" / "moodle_event_classification.csv"
-LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})
 TIER_PERCENTS = (1, 5, 10, 25)
 APP_ONLY_LEARNERS = ("mercy.wambui", "samuel.kariuki")  # tests/data/README.md
 VARIANT_VARS = {
@@ -33,128 +37,6 @@ VARIANT_VARS = {
 
 
 # --- the definitions, in plain Python -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Settings:
-    idle_timeout_seconds: int = 30 * 60
-    cap_seconds: int = 4 * 3600
-
-
-@dataclass(frozen=True)
-class LogRow:
-    event_id: int
-    user_id: int
-    event_name: str
-    crud: str | None
-    edulevel: int | None
-    action: str
-    origin: str
-    real_user_id: int | None
-    epoch: int
-
-
-@dataclass
-class ActiveSession:
-    session_id: int
-    user_id: int
-    number: int
-    start_reason: str
-    started_epoch: int
-    ended_epoch: int
-    action_count: int = 0
-    app_action_count: int = 0
-
-
-@dataclass(frozen=True)
-class Expected:
-    own_kind: dict[int, str | None]  # event id -> engagement kind when the user's own, else None
-    sessions: dict[int, ActiveSession]
-    session_of_event: dict[int, int]
-
-
-def read_seed() -> dict[str, tuple[str, str]]:
-    with SEED_CSV.open(newline="") as handle:
-        return {
-            row["event_name"]: (row["actor_kind"], row["engagement_kind"])
-            for row in csv.DictReader(handle)
-        }
-
-
-def classify(row: LogRow, seed: dict[str, tuple[str, str]]) -> tuple[str, str]:
-    """(actor kind, engagement kind): the seed's, else the documented unknown-event rule."""
-    if row.event_name in seed:
-        return seed[row.event_name]
-    if row.edulevel == 2 and row.crud in ("c", "r", "u", "d"):
-        return "learner_action", "view" if row.crud == "r" else "write"
-    if row.edulevel == 1:
-        return "staff_action", "none"
-    return "system_consequence", "none"
-
-
-def rows_by_user(log: list[LogRow], users: set[int]) -> dict[int, list[LogRow]]:
-    """Every known user's rows, in the product's order: time, then log id."""
-    by_user: dict[int, list[LogRow]] = defaultdict(list)
-    for row in log:
-        if row.user_id in users:
-            by_user[row.user_id].append(row)
-    for rows in by_user.values():
-        rows.sort(key=lambda row: (row.epoch, row.event_id))
-    return by_user
-
-
-def impersonated_ids(by_user: dict[int, list[LogRow]]) -> set[int]:
-    """Rows written during "Log in as", plus the logout that ends it (no realuserid)."""
-    found = set()
-    for rows in by_user.values():
-        for previous, row in zip([None, *rows], rows, strict=False):
-            ends_it = (
-                row.action == "loggedout"
-                and previous is not None
-                and previous.real_user_id is not None
-            )
-            if row.real_user_id is not None or ends_it:
-                found.add(row.event_id)
-    return found
-
-
-def expected_active(log: list[LogRow], users: set[int], settings: Settings) -> Expected:
-    seed = read_seed()
-    by_user = rows_by_user(log, users)
-    impersonated = impersonated_ids(by_user)
-    own_kind: dict[int, str | None] = {}
-    sessions: dict[int, ActiveSession] = {}
-    session_of_event: dict[int, int] = {}
-    for user_id, rows in by_user.items():
-        current: ActiveSession | None = None
-        for row in rows:
-            actor_kind, engagement_kind = classify(row, seed)
-            is_own = (
-                actor_kind == "learner_action"
-                and row.event_id not in impersonated
-                and row.origin != "cli"
-            )
-            own_kind[row.event_id] = engagement_kind if is_own else None
-            if not is_own:
-                continue
-            if current is None:
-                reason: str | None = "first_action"
-            elif row.action in LOGIN_ACTIONS:
-                reason = "login"
-            elif row.epoch - current.ended_epoch > settings.idle_timeout_seconds:
-                reason = "idle_gap"
-            else:
-                reason = None
-            if reason is not None:
-                number = 1 if current is None else current.number + 1
-                current = ActiveSession(row.event_id, user_id, number, reason, row.epoch, row.epoch)
-                sessions[row.event_id] = current
-            assert current is not None
-            current.ended_epoch = row.epoch
-            current.action_count += 1
-            current.app_action_count += row.origin == "ws"
-            session_of_event[row.event_id] = current.session_id
-    return Expected(own_kind, sessions, session_of_event)
 
 
 def expected_tiers(values: dict[int, int]) -> dict[int, tuple[int, int, str | None]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from cli_helpers import run_cli
 
 from runner.connection import LIBPQ_VARIABLES
+from runner.pg_tools import find_tool
 
 
 @pytest.fixture()
@@ -23,7 +25,8 @@ def runtime_env() -> Iterator[dict[str, str]]:
     """
     root = Path(tempfile.mkdtemp(prefix="ma_cli_runtime_"))
     root.chmod(0o755)
-    env = {name: value for name, value in os.environ.items() if name not in LIBPQ_VARIABLES}
+    unset = (*LIBPQ_VARIABLES, "PGPASSFILE")
+    env = {name: value for name, value in os.environ.items() if name not in unset}
     env["MOODLE_ANALYTICS_RUNTIME"] = str(root)
     yield env
     run_cli(["db", "stop"], {}, base_env=env)
@@ -55,6 +58,22 @@ def test_embedded_server_lifecycle_through_the_cli(runtime_env):
     assert url.returncode == 0
     assert f"export PGPORT={started['port']}" in url.stdout.splitlines()
     assert "export PGDATABASE=moodle" in url.stdout.splitlines()
+    # The password file is named, the password never printed; psql gets in with it only.
+    password_file = Path(runtime_env["MOODLE_ANALYTICS_RUNTIME"]) / "postgres.pgpass"
+    assert f"export PGPASSFILE={password_file}" in url.stdout.splitlines()
+    password = password_file.read_text().strip().rsplit(":", 1)[1]
+    as_url = run_cli(["db", "url", "--format", "url"], {}, base_env=runtime_env).stdout.strip()
+    assert as_url.endswith(f"?passfile={password_file}")
+    assert password not in url.stdout + as_url
+    variables = dict(
+        line.removeprefix("export ").split("=", 1) for line in url.stdout.split("\n") if line
+    )
+    psql = [str(find_tool("psql")), "-XAtc", "select current_user"]
+    shell = {**runtime_env, **variables}
+    assert subprocess.run(psql, env=shell, capture_output=True, text=True).stdout == "postgres\n"
+    shell["PGPASSFILE"] = str(password_file.with_name("no.pgpass"))
+    refused = subprocess.run(psql, env=shell, capture_output=True, text=True)
+    assert refused.returncode != 0 and "no password supplied" in refused.stderr
 
     code, check = cli_json(["check", "--json"], runtime_env)
     statuses = {item["name"]: item["status"] for item in check["checks"]}

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from cli_helpers import (
     cli_env,
     invoke,
     load_moodle_data,
+    password_marker,
 )
 
 from runner.build_lock import build_lock
@@ -40,6 +42,7 @@ class Built:
     work: Path
     build: dict[str, Any]
     source: str
+    build_log: str  # the build's progress lines (stderr)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,7 @@ def built(make_database, tmp_path_factory) -> Built:
     env = cli_env(info, work)
     result = invoke(["build", "--json"], env)
     assert result.exit_code == 0, result.stderr
-    return Built(info, env, work, json.loads(result.stdout), source)
+    return Built(info, env, work, json.loads(result.stdout), source, result.stderr)
 
 
 def query(info: ConnectionInfo, statement: str, parameters: tuple = ()) -> list[tuple]:
@@ -97,6 +100,8 @@ def test_build_runs_every_node_of_the_project_and_releases_the_lock(built):
         if node["resource_type"] in ("model", "test", "seed", "snapshot", "operation")
     ]
     exposures = len(manifest.get("exposures", {}))
+    # The project's hooks run outside dbt's node count.
+    operations = sum(1 for node in runnable if node["resource_type"] == "operation")
     expected = len(runnable) + len(manifest.get("unit_tests", {})) + exposures
     counts = built.build["counts"]
     assert built.build["ok"] is True
@@ -104,6 +109,12 @@ def test_build_runs_every_node_of_the_project_and_releases_the_lock(built):
     assert counts["total"] == expected
     assert counts["passed"] + counts["warned"] == expected - exposures
     assert counts["no_op"] == exposures
+    # The progress announces the count it then counts to (unit tests included).
+    announced = [line for line in built.build_log.splitlines() if line.startswith("dbt build: ")]
+    assert announced == [f"dbt build: {expected - operations} nodes"], announced
+    steps = re.findall(r"^  \[(\d+)/(\d+)\]", built.build_log, flags=re.MULTILINE)
+    assert len(steps) == expected - operations
+    assert {int(total) for _, total in steps} == {expected - operations}
     assert {"dim_user", "fact_activity", "fact_session", "learner_tiers"} <= set(
         mart_names(built.info)
     )
@@ -161,6 +172,9 @@ def test_export_writes_every_file_the_manifest_lists(built, exported):
 def test_top_tier_files_hold_exactly_the_learners_of_learner_tiers(built, exported):
     out, _ = exported
     (learners,) = query(built.info, "select count(distinct user_id) from mart.learner_tiers")[0]
+    # A file per metric the mart ranks, the learner-reflecting ones included.
+    ranked = query(built.info, "select distinct metric from mart.learner_tiers")
+    assert sorted(METRICS) == sorted(metric for (metric,) in ranked)
     for metric in METRICS:
         for pct in TIERS:
             members = query(
@@ -268,6 +282,17 @@ def test_docs_page_is_one_file_with_tracking_off(docs_page):
     assert "turn_on_tracking()" not in html  # the call is gone; the function itself may stay
 
 
+def test_docs_start_page_is_the_projects_overview(built, docs_page):
+    """Not dbt's generic "Welcome!": what the warehouse is, where to begin, the definitions."""
+    manifest = json.loads((built.work / "target" / "manifest.json").read_text())
+    overview = manifest["docs"]["doc.moodle_analytics.__overview__"]["block_contents"]
+    for heading in ("## What the warehouse is", "## Where to begin", "## The definitions"):
+        assert heading in overview
+    for name in ("fact_learner_week", "learner_tiers", "dim_user", "**Session**", "**Tier**"):
+        assert name in overview
+    assert "Where to begin" in docs_page.read_text(encoding="utf-8")
+
+
 PAINTED_PIXELS = """(() => {
   const canvas = document.querySelector('canvas[data-id="layer2-node"]');
   if (!canvas || !canvas.width) return 0;
@@ -362,7 +387,10 @@ def test_demo_reuses_existing_moodle_tables_and_summarises(built):
         "user": built.info.user,
         "schema": "mart",
     }
-    assert "password" not in json.dumps(report).lower()
+    # No password field, and no password: the next steps only say how to get one.
+    document = json.dumps(report)
+    assert not re.search(r'"password[^"]*"\s*:', document)
+    assert password_marker(built.info, "no password in use") not in document
     marts = {mart["table"]: mart["rows"] for mart in report["marts"]}
     assert list(marts) == mart_names(built.info)
     for table, rows in marts.items():
@@ -376,10 +404,19 @@ def test_demo_reuses_existing_moodle_tables_and_summarises(built):
         "build",
         "export",
         "docs",
+        "tableau",
     ]
+    # The demo writes the Tableau data sources its next steps point to.
+    tds = [Path(path) for path in report["tableau_sources"]["files"]]
+    assert out / "tableau" / "fact_learner_week.tds" in tds and all(p.is_file() for p in tds)
+    assert any(str(out / "tableau" / "fact_learner_week.tds") in s for s in report["next_steps"])
+    assert any("db reporting-login" in step for step in report["next_steps"])
+    # Each warning by name, as many as the build counted.
+    assert len(report["warnings"]) == report["build"]["counts"]["warned"]
+    assert all(item["test"] and item["reason"] for item in report["warnings"])
 
     # Progress went to stderr, step by step; stdout held only the JSON document.
-    for step in ("database", "moodle data", "build", "export", "docs"):
+    for step in ("database", "moodle data", "build", "export", "docs", "tableau"):
         assert f"→ {step}" in result.stderr
         assert f"{step} done in" in result.stderr
 
@@ -388,21 +425,56 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
     from rich.console import Console
 
     from runner.cli import _demo_summary
-    from runner.dbt_invoke import DbtOutcome
+    from runner.dbt_invoke import DbtOutcome, NodeOutcome
     from runner.demo import DemoReport
     from runner.docs_site import DocsReport
     from runner.export import ExportedFile, ExportReport
-    from runner.summary import mart_tables
+    from runner.summary import mart_tables, warning_reasons
+    from runner.tableau import TableauReport
 
     out, report = exported
+    manifest = json.loads((built.work / "target" / "manifest.json").read_text())
+    # A test of the real project that warns on real Moodle data, as dbt reports it.
+    warn_test = next(
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and node["config"]["severity"].lower() == "warn"
+        and (node.get("test_metadata") or {}).get("name") == "relationships"
+    )
+    warned = NodeOutcome(
+        warn_test["unique_id"], warn_test["name"], "test", "warn", "Got 3 results", 0.1, 3, None
+    )
+    tds = (out / "tableau" / "fact_learner_week.tds", out / "tableau" / "fact_session.tds")
     summary = DemoReport(
         connection=built.info,
         marts=mart_tables(built.info),
         export=ExportReport(out, [ExportedFile(**entry) for entry in report["files"]]),
         docs=DocsReport(docs_page, 2.0, [], DbtOutcome("docs", True, 2.0)),
+        tableau_sources=TableauReport(out / "tableau", tds),
         steps=[("database", 0.1), ("build", 12.3)],
+        embedded=True,
+        project_profile=PROJECT_ROOT / "profiles.yml",
+        warnings=warning_reasons([warned], manifest),
     )
-    console = Console(record=True, width=200)
+    console = Console(record=True, width=400)
+    console.print(_demo_summary(summary))
+    text = console.export_text()
+    # Every warning by name with a one-line reason naming the model and the count.
+    model = manifest["nodes"][warn_test["attached_node"]]["name"]
+    warn_line = next(line for line in text.splitlines() if warn_test["name"] in line)
+    assert "WARN" in warn_line and f"3 rows of {model}" in warn_line
+    # What to do next, in order, with the real paths: docs, Tableau, query, stop the server.
+    steps = text[text.index("Next steps") :].splitlines()
+    numbered = [line.split(". ", 1)[1] for line in steps if re.search(r"\b[1-4]\. ", line)]
+    assert len(numbered) == 4, steps
+    assert str(docs_page) in numbered[0]
+    assert str(tds[0]) in numbered[1] and "db reporting-login tableau" in numbered[1]
+    assert "dbt show" in numbered[2] and "db url" in numbered[2]
+    assert "db stop" in numbered[3]
+    assert "user a reporting login" in text and f"user {built.info.user} " not in text
+    summary.embedded = False
+    console = Console(record=True, width=400)
     console.print(_demo_summary(summary))
     text = console.export_text()
     for mart in summary.marts:
@@ -419,3 +491,4 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
         "build 12.3 s",
     ):
         assert fragment in text, fragment
+    assert "db stop" not in text  # a server of the user's own is not the runner's to stop

@@ -49,6 +49,8 @@ def make_server() -> Iterator[Callable[..., EmbeddedPostgres]]:
     yield make
     for server in servers:
         server.stop()
+        if server.data_dir.parent.parent == embedded.SYSTEM_DIR:
+            shutil.rmtree(server.data_dir.parent, ignore_errors=True)
     for root in roots:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -60,7 +62,12 @@ def server(make_server: Callable[..., EmbeddedPostgres]) -> EmbeddedPostgres:
 
 def _query(info: ConnectionInfo, statement: str, *params: object) -> list[tuple]:
     connection = psycopg2.connect(
-        host=info.host, port=info.port, user=info.user, dbname=info.dbname, password=info.password
+        host=info.host,
+        port=info.port,
+        user=info.user,
+        dbname=info.dbname,
+        password=info.password,
+        passfile=info.passfile or _NO_PASSWORD_FILE,
     )
     connection.autocommit = True
     try:
@@ -69,6 +76,10 @@ def _query(info: ConnectionInfo, statement: str, *params: object) -> list[tuple]
             return cursor.fetchall() if cursor.description else []
     finally:
         connection.close()
+
+
+# A password file that does not exist: libpq then finds no password (not even in PGPASSFILE).
+_NO_PASSWORD_FILE = "/nonexistent/moodle-analytics/no.pgpass"
 
 
 def _postmasters_of(data_dir: Path) -> list[int]:
@@ -112,7 +123,10 @@ def test_fresh_start_serves_tcp_on_localhost_with_the_project_database(
         """,
     )
     address, listen, sockets, version_num, encoding, collate, buffers, work_mem, max_conn = rows[0]
-    assert address == "127.0.0.1/32" and listen == "127.0.0.1" and sockets == ""
+    assert address == "127.0.0.1/32" and listen == "127.0.0.1"
+    # The socket's folder is the server user's alone.
+    assert sockets == str(server.socket_dir)
+    assert server.socket_dir.stat().st_mode & 0o777 == 0o700
     assert version_num.startswith("16")
     assert (encoding, collate) == ("UTF8", "C")
     assert (buffers, work_mem) == ("512MB", "64MB") and max_conn >= 50
@@ -135,7 +149,77 @@ def test_under_root_the_server_runs_as_an_unprivileged_user(server: EmbeddedPost
     assert server.data_dir.stat().st_uid == Path(f"/proc/{pid}").stat().st_uid
 
 
-def test_superuser_is_trusted_but_other_roles_need_a_scram_password(
+def _files_holding(text: str, *folders: Path) -> list[Path]:
+    found = []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink() and text.encode() in path.read_bytes():
+                found.append(path)
+    return found
+
+
+def test_only_who_holds_the_password_file_gets_in(server: EmbeddedPostgres) -> None:
+    info = server.start()
+    assert info.password is None and info.passfile == str(server.password_file)
+    assert server.password_file.stat().st_mode & 0o777 == 0o600
+    assert server.password_file.stat().st_uid == os.geteuid()
+    secret_line = [line for line in server.password_file.read_text().splitlines() if line[0] != "#"]
+    assert len(secret_line) == 1
+    host, port, database, user, password = secret_line[0].split(":")
+    assert (host, int(port), database, user) == ("127.0.0.1", info.port, "*", "postgres")
+    assert len(password) >= 32
+
+    # Without the secret the superuser is refused over TCP, with a wrong one too.
+    without = ConnectionInfo(info.host, info.port, "postgres", "moodle")
+    with pytest.raises(psycopg2.OperationalError, match="no password supplied"):
+        _query(without, "select 1")
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        _query(ConnectionInfo(info.host, info.port, "postgres", "moodle", "guess"), "select 1")
+    assert _query(info, "select current_user") == [("postgres",)]
+    stored = _query(info, "select rolpassword from pg_authid where rolname = 'postgres'")[0][0]
+    assert stored.startswith("SCRAM-SHA-256$4096:")
+    # The password is in no other file: not the data directory, its log, nor the runtime folder.
+    holders = _files_holding(password, server.data_dir, server.password_file.parent)
+    assert holders == [server.password_file]
+
+    server.stop()
+    assert server.start() == info  # the same secret after a restart
+    assert server.password_file.read_text().count(password) == 1
+
+
+def test_a_data_dir_of_an_older_version_gets_a_secret(server: EmbeddedPostgres) -> None:
+    info = server.start()
+    _query(info, "create table kept (id int); insert into kept values (3)")
+    # What versions before the password made: the superuser trusted, no password file.
+    (server.data_dir / "pg_hba.conf").write_text(
+        "host    all       postgres  127.0.0.1/32   trust\n"
+        "host    all       all       127.0.0.1/32   scram-sha-256\n"
+    )
+    _query(info, "alter role postgres password null; select pg_reload_conf()")
+    server.password_file.unlink()
+    old_pid = server.status().pid
+    assert _query(ConnectionInfo(info.host, info.port, "postgres", "moodle"), "select 1") == [(1,)]
+
+    again = server.start()  # running: it is stopped, given a secret and started again
+    assert server.status().pid != old_pid
+    assert _query(again, "select id from kept") == [(3,)]
+    with pytest.raises(psycopg2.OperationalError, match="no password supplied"):
+        _query(ConnectionInfo(info.host, info.port, "postgres", "moodle"), "select 1")
+
+
+def test_the_owner_is_the_superuser_on_the_socket_without_a_password(
+    server: EmbeddedPostgres,
+) -> None:
+    info = server.start()
+    over_socket = ConnectionInfo(str(server.socket_dir), info.port, "postgres", "moodle")
+    assert _query(over_socket, "select current_user") == [("postgres",)]
+    _query(info, "create role ma_socket login password 'battery staple'")
+    # Any other role needs its password on the socket too.
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        _query(ConnectionInfo(str(server.socket_dir), info.port, "ma_socket", "moodle"), "select 1")
+
+
+def test_other_roles_need_a_scram_password(
     server: EmbeddedPostgres,
 ) -> None:
     info = server.start()
@@ -210,11 +294,13 @@ def test_a_taken_preferred_port_gives_a_free_one_that_is_then_kept(
     blocker.listen()
     taken = blocker.getsockname()[1]
     server = make_server(preferred_port=taken)
+    following = next(port for port in range(taken + 1, taken + 100) if embedded._port_is_free(port))
     try:
         info = server.start()
     finally:
         blocker.close()
-    assert info.port != taken
+    # "The preferred port, or the next free one" (README).
+    assert info.port == following
     server.stop()
     # The preferred port is free now, but the remembered one wins.
     assert server.start().port == info.port
@@ -239,17 +325,44 @@ def test_a_failed_start_shows_the_server_log(server: EmbeddedPostgres) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
-def test_an_unreachable_data_dir_is_explained(make_server: Callable[..., EmbeddedPostgres]) -> None:
-    server = make_server()
-    private = server.data_dir.parent / "private"
-    private.mkdir(mode=0o700)
-    hidden = EmbeddedPostgres(private / "pg", preferred_port=0)
-
-    with pytest.raises(EmbeddedPostgresError) as failure:
-        hidden.start()
-    assert f"cannot enter {private}" in str(failure.value)
-    assert f"chmod o+x {private}" in str(failure.value)
-    assert not (private / "pg").exists()
+def test_root_starts_the_server_from_a_private_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone under /root (0700): programs and data dir are placed where moodle_pg reaches."""
+    private = Path(tempfile.mkdtemp(prefix="ma_private_clone_"))  # 0700, like /root
+    assert private.stat().st_mode & 0o777 == 0o700
+    # The bundled server programs inside the private folder, as in a venv of that clone.
+    bundled = embedded._server_bin_dir().parent
+    package = bundled.parent
+    clone_site = private / ".venv" / "site-packages"
+    clone_install = clone_site / package.name / bundled.name
+    shutil.copytree(bundled, clone_install, symlinks=True)
+    for libraries in package.parent.glob(f"{package.name}.libs"):
+        shutil.copytree(libraries, clone_site / libraries.name, symlinks=True)
+    monkeypatch.setattr(embedded, "_server_bin_dir", lambda: clone_install / "bin")
+    server = EmbeddedPostgres(private / ".runtime" / "postgres", preferred_port=0)
+    copies = set(embedded.SYSTEM_DIR.glob("pgsql-*"))
+    try:
+        info = server.start()
+        assert _query(info, "select current_database()") == [("moodle",)]
+        status = server.status()
+        assert status.running and Path(f"/proc/{status.pid}").stat().st_uid != 0
+        # The service account's files: under the root-owned 0755 system folder.
+        assert server.data_dir.parent.parent == embedded.SYSTEM_DIR
+        assert server.data_dir.parent.stat().st_mode & 0o777 == 0o755
+        assert server.data_dir.stat().st_mode & 0o777 == 0o700
+        assert server.data_dir.stat().st_uid == Path(f"/proc/{status.pid}").stat().st_uid
+        running = os.readlink(f"/proc/{status.pid}/exe")
+        assert running.startswith(str(embedded.SYSTEM_DIR / "pgsql-")), running
+        # The user's folder stays closed; their own files (password, port) stay in it.
+        assert private.stat().st_mode & 0o777 == 0o700
+        assert server.password_file.parent == private / ".runtime"
+        server.stop()
+        assert server.start() == info
+    finally:
+        server.stop()
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)
+        for copy in set(embedded.SYSTEM_DIR.glob("pgsql-*")) - copies:
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 def test_a_folder_that_is_no_data_dir_is_refused(server: EmbeddedPostgres) -> None:

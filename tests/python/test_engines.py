@@ -284,10 +284,15 @@ def test_postgres_build_passes_every_test(builds: dict[str, EngineBuild]) -> Non
 def test_build_passes_every_test_on(engine: str, builds: dict[str, EngineBuild]) -> None:
     build = _require(builds, engine)
     reference = _require(builds, "postgres")
+    expected = sorted(node.unique_id for node in reference.nodes)
+    if engine == "spark":
+        # The one documented omission (docs/engines.md): Spark builds no snapshots, hence
+        # none of their tests either. Nothing else may be left out.
+        snapshot_nodes = [name for name in expected if "snap_moodle__" in name]
+        assert len([name for name in snapshot_nodes if name.startswith("snapshot.")]) == 7
+        expected = [name for name in expected if name not in snapshot_nodes]
     # The same nodes ran: nothing was left out on this engine.
-    assert sorted(node.unique_id for node in build.nodes) == sorted(
-        node.unique_id for node in reference.nodes
-    )
+    assert sorted(node.unique_id for node in build.nodes) == expected
 
 
 def test_duckdb_reads_moodle_tables_already_in_it(
@@ -365,9 +370,16 @@ def test_every_mart_equals_postgres_row_for_row_on(
     for table, expected in reference.items():
         actual = marts[engine][table]
         assert actual.columns == expected.columns, f"{table}: columns differ on {engine}"
+        if table in EMPTY_UNTIL_TRAINED:
+            assert expected.rows == actual.rows == [], f"{table} scored without a model"
+            continue
         assert len(expected.rows) > 0, f"{table} is empty: the comparison would prove nothing"
         differences = _differences(expected, actual)
         assert not differences, f"{table} differs on {engine}:\n" + "\n".join(differences)
+
+
+# Scored once `moodle-analytics predict train` has stored a model, which no engine here has.
+EMPTY_UNTIL_TRAINED = {"learner_dropout_risk"}
 
 
 @pytest.mark.parametrize("engine", ENGINES_UNDER_TEST)

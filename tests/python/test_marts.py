@@ -11,18 +11,25 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from metric_reference import (
+    MoodleRows,
+    UserFigures,
+    read_moodle,
+    sessionise,
+    user_figures,
+)
+from metric_reference import SessionSettings as Settings
 
 from runner.connection import ConnectionInfo
 from runner.generator import generate
 
-LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})
 TIER_PERCENTS = (1, 5, 10, 25)
 METRICS = ("login_count", "activity_count", "dedication_time")
 GENERATED_SCALE = 0.2
@@ -40,129 +47,6 @@ VARIANT_EXCLUDE = ("--exclude", "test_type:generic")
 
 
 # --- the definitions, in plain Python -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Settings:
-    cap_seconds: int = 4 * 3600
-    idle_timeout_seconds: int | None = None
-    timezone: str = "UTC"
-
-
-@dataclass
-class Session:
-    session_id: int
-    user_id: int
-    user_session_number: int
-    starts_with_login: bool
-    started_epoch: int
-    ended_epoch: int
-    event_count: int = 0
-
-    def raw_duration(self) -> int:
-        return self.ended_epoch - self.started_epoch
-
-
-@dataclass
-class UserFigures:
-    login_count: int = 0
-    activity_count: int = 0
-    session_count: int = 0
-    dedication_seconds: int = 0
-
-
-@dataclass
-class MoodleRows:
-    # (id, userid, action, timecreated) of every log row
-    log: list[tuple[int, int, str, int]]
-    users: dict[int, tuple[bool, bool, str]]  # id -> (deleted, confirmed, username)
-    role_archetypes: dict[int, str | None]
-    contexts: dict[int, tuple[int, int]]  # id -> (contextlevel, instanceid)
-    role_assignments: list[tuple[int, int, int]]  # (userid, roleid, contextid)
-    course_ids: set[int]
-    modules_per_course: dict[int, int] = field(default_factory=dict)
-
-
-def read_moodle(info: ConnectionInfo) -> MoodleRows:
-    connection = info.connect()
-    try:
-        with connection.cursor() as cursor:
-
-            def rows(query: str) -> list[tuple[Any, ...]]:
-                cursor.execute(query)
-                return cursor.fetchall()
-
-            log = rows("select id, userid, action, timecreated from mdl_logstore_standard_log")
-            users = {
-                user_id: (deleted == 1, confirmed == 1, username)
-                for user_id, deleted, confirmed, username in rows(
-                    "select id, deleted, confirmed, username from mdl_user"
-                )
-            }
-            archetypes = dict(rows("select id, archetype from mdl_role"))
-            contexts = {
-                context_id: (level, instance)
-                for context_id, level, instance in rows(
-                    "select id, contextlevel, instanceid from mdl_context"
-                )
-            }
-            assignments = rows("select userid, roleid, contextid from mdl_role_assignments")
-            course_ids = {row[0] for row in rows("select id from mdl_course")}
-            modules = dict(
-                rows(
-                    "select course, count(*) from mdl_course_modules"
-                    " where deletioninprogress = 0 group by course"
-                )
-            )
-    finally:
-        connection.close()
-    return MoodleRows(log, users, archetypes, contexts, assignments, course_ids, modules)
-
-
-def sessionise(moodle: MoodleRows, settings: Settings) -> tuple[dict[int, Session], dict[int, int]]:
-    """Sessions by id, and the session of every event of a known user."""
-    events_by_user: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
-    for event_id, user_id, action, epoch in moodle.log:
-        if user_id in moodle.users:
-            events_by_user[user_id].append((epoch, event_id, action))
-    sessions: dict[int, Session] = {}
-    session_of_event: dict[int, int] = {}
-    for user_id, events in events_by_user.items():
-        events.sort()
-        current: Session | None = None
-        for epoch, event_id, action in events:
-            is_login = action in LOGIN_ACTIONS
-            timed_out = (
-                current is not None
-                and settings.idle_timeout_seconds is not None
-                and epoch - current.ended_epoch > settings.idle_timeout_seconds
-            )
-            if current is None or is_login or timed_out:
-                number = 1 if current is None else current.user_session_number + 1
-                current = Session(event_id, user_id, number, is_login, epoch, epoch)
-                sessions[event_id] = current
-            current.ended_epoch = epoch
-            current.event_count += 1
-            session_of_event[event_id] = current.session_id
-    return sessions, session_of_event
-
-
-def user_figures(
-    moodle: MoodleRows, sessions: dict[int, Session], settings: Settings
-) -> dict[int, UserFigures]:
-    figures = {user_id: UserFigures() for user_id in moodle.users}
-    for _, user_id, action, _ in moodle.log:
-        if user_id in figures:
-            if action in LOGIN_ACTIONS:
-                figures[user_id].login_count += 1
-            else:
-                figures[user_id].activity_count += 1
-    for session in sessions.values():
-        figures[session.user_id].session_count += 1
-        figures[session.user_id].dedication_seconds += min(
-            session.raw_duration(), settings.cap_seconds
-        )
-    return figures
 
 
 def course_learners(moodle: MoodleRows) -> set[tuple[int, int]]:

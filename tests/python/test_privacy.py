@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from cli_helpers import password_marker
 from psycopg2 import sql
 from reliability_support import MART_SCHEMA, cli_environment, run_cli
 
@@ -236,7 +237,7 @@ def test_the_runner_writes_no_password_to_any_file(
     tmp_path: Path,
 ) -> None:
     database = copy_database(built_warehouse, "secrets")
-    marker = f"pw-{uuid.uuid4().hex}"
+    marker = password_marker(database, f"pw-{uuid.uuid4().hex}")
     env = cli_environment(database, tmp_path, PGPASSWORD=marker)
     exports = tmp_path / "exports"
     started = time.time() - 1

@@ -150,7 +150,8 @@ def test_every_staging_model_and_test_passes_on_the_real_site(real_site) -> None
     _, work_dir, _ = real_site
     results = run_results(work_dir)
     models = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
-    assert models == set(STAGING_SOURCES)
+    # One model per Moodle table, and the log archive the log's staging model reads.
+    assert models == {*STAGING_SOURCES, "archive_moodle__logstore_standard_log"}
     tests = [r for r in results if r["unique_id"].startswith("test.")]
     assert len(tests) > 150
     # Warn-severity tests pass too: real Moodle data meets every rule stated in the YAML.
@@ -164,6 +165,19 @@ def test_staging_keeps_every_source_row(real_db: ConnectionInfo, model: str, tab
     staged_rows = scalar(real_db, f'select count(*) from staging."{model}"')
     assert source_rows > 0
     assert staged_rows == source_rows
+
+
+def test_the_first_build_archives_every_log_row(real_db: ConnectionInfo) -> None:
+    archived = query(
+        real_db,
+        "select count(*), count(distinct id), min(id), max(id)"
+        " from archive.archive_moodle__logstore_standard_log",
+    )
+    moodle = query(
+        real_db,
+        "select count(*), count(distinct id), min(id), max(id) from mdl_logstore_standard_log",
+    )
+    assert archived == moodle and moodle[0][0] == 17428
 
 
 # --- the log --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -11,11 +12,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from cli_helpers import password_marker
 
 from runner.connection import ConnectionInfo
 from runner.tableau import business_caption, write_tableau_sources
 
-# Not the server's password (trust auth here): a marker that must never reach a file.
+# A marker that must never reach a file (on the embedded server, its real password instead).
 MARKER_PASSWORD = "tableau-must-not-see-this-7f3a"
 
 
@@ -36,7 +38,9 @@ def written(
     work_dir = tmp_path_factory.mktemp("tableau")
     manifest_path = build_dir / "target" / "manifest.json"
     report = write_tableau_sources(
-        replace(info, password=MARKER_PASSWORD), work_dir / "tds", manifest_path
+        replace(info, password=password_marker(info, MARKER_PASSWORD)),
+        work_dir / "tds",
+        manifest_path,
     )
     files = {path.stem: path for path in report.files}
     return Written(info, files, json.loads(manifest_path.read_text()), manifest_path, work_dir)
@@ -66,7 +70,7 @@ def test_the_connection_is_live_postgres_without_a_password(written: Written) ->
     info = written.info
     for path in written.files.values():
         text = path.read_text(encoding="utf-8")
-        assert MARKER_PASSWORD not in text
+        assert password_marker(written.info, MARKER_PASSWORD) not in text
         root = ET.fromstring(text)
         (connection,) = root.iter("named-connection")
         inner = connection.find("connection")
@@ -148,6 +152,76 @@ def test_every_field_has_the_dbt_description_and_a_business_caption(written: Wri
     assert dedication.get("role") == "measure"
     assert week_columns["[user_id]"].get("role") == "dimension"
     assert week_columns["[week_start_date]"].get("datatype") == "date"
+
+
+# Written independently of runner/tableau.py: what a column's name says it holds.
+QUANTITY = re.compile(
+    r"(_count|_seconds|_hours|_share|_points|_breadth|_streak)(_to_date)?$"
+    r"|^(grade_max|grade_min|grade_pass|raw_grade|final_grade|metric_value"
+    r"|days_since_last_action)$"
+)
+# Numbers that label rather than measure: keys, codes, ranks, parts of a date.
+LABEL = re.compile(
+    r"(_id|_number|_order|level|_rank|_state|_mode)$|^(iso_year|day_of_week|day_of_month"
+    r"|day_of_year|edulevel)$"
+)
+TABLEAU_TYPE_OF = {
+    "integer": {"int2", "int4", "int8"},
+    "real": {"numeric", "float4", "float8"},
+    "boolean": {"bool"},
+    "date": {"date"},
+    "datetime": {"timestamp", "timestamptz"},
+    "string": {"text", "varchar", "bpchar"},
+}
+
+
+def test_every_field_has_the_role_and_type_of_what_it_holds(written: Written) -> None:
+    """Quantities are measures; ids, codes, ranks and the parts of a date are dimensions."""
+    connection = written.info.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select table_name, column_name, udt_name from information_schema.columns"
+                " where table_schema = 'mart'"
+            )
+            database_types = {(table, column): udt for table, column, udt in cursor.fetchall()}
+    finally:
+        connection.close()
+    checked = 0
+    for path in written.files.values():
+        root = parse(path)
+        records = {
+            record.findtext("local-name"): (
+                record.findtext("parent-name").strip("[]"),
+                record.findtext("remote-name"),
+            )
+            for record in root.iter("metadata-record")
+        }
+        for column in root.findall("column"):
+            table, remote = records[column.get("name")]
+            datatype, role = column.get("datatype"), column.get("role")
+            assert database_types[(table, remote)] in TABLEAU_TYPE_OF[datatype], (table, remote)
+            if datatype not in ("integer", "real") or LABEL.search(remote):
+                assert role == "dimension", (table, remote, role)
+            elif QUANTITY.search(remote):
+                assert role == "measure", (table, remote, role)
+            expected_type = (
+                "quantitative"
+                if role == "measure"
+                else "ordinal"
+                if datatype in ("integer", "date", "datetime")
+                else "nominal"
+            )
+            assert column.get("type") == expected_type, (table, remote)
+            assert column.get("semantic-role") is None  # no field is a place
+            checked += 1
+    assert checked >= 200
+    day_of_week = [
+        column
+        for column in parse(written.files["fact_activity"]).findall("column")
+        if column.get("caption") == "Day Of Week"
+    ]
+    assert day_of_week and all(column.get("role") == "dimension" for column in day_of_week)
 
 
 def test_captions_read_as_business_names() -> None:

@@ -24,3 +24,13 @@
         ('realuserid', dbt.type_bigint())
     ]) }}
 {%- endmacro %}
+
+
+{# The log's personal columns, by id: read from Moodle's table only while it has the row. #}
+{% macro moodle_column_spec_logstore_standard_log_personal() -%}
+    {{ return([
+        ('id', dbt.type_bigint()),
+        ('other', dbt.type_string(), 'personal'),
+        ('ip', dbt.type_string(), 'personal')
+    ]) }}
+{%- endmacro %}

@@ -9,21 +9,12 @@
     are recomputed; the table's rows from that row on are replaced (a row there may have
     stopped being a learner action).
 #}
-{{ config(
-    materialized=log_model_materialization(),
-    incremental_strategy='replace_user_tails',
-    tail_order_column='event_epoch',
-    tail_restarts_macro='active_action_restarts_sql',
-    indexes=log_model_indexes('event_epoch'),
-    pre_hook="{{ log_model_run_settings() }}",
-    post_hook="{{ record_log_model_settings() }}",
-) }}
+{{ config(**log_model_config(
+    tail_restarts_macro='active_action_restarts_sql', sorts_log=true,
+)) }}
 -- depends_on: {{ ref('stg_moodle__users') }}
 {%- set idle_timeout_seconds = active_idle_timeout_seconds() -%}
-{%- set incremental_run = is_incremental() -%}
-{%- if incremental_run -%}
-    {%- do assert_log_model_can_run_incrementally() -%}
-{%- endif %}
+{%- set low_watermark = log_model_low_watermark() -%}
 {%- set action_columns = [
     'event_id', 'user_id', 'course_id', 'event_name', 'origin', 'engagement_kind', 'is_login',
     'event_epoch', 'event_at',
@@ -31,7 +22,7 @@
 
 with
 
-{% if not incremental_run -%}
+{% if not is_incremental() -%}
 
     classified_events as (
         select * from {{ ref('int_log_events_classified') }}
@@ -42,7 +33,7 @@ with
             {%- for column in action_columns %}
                 {{ column }},
             {%- endfor %}
-            cast(null as {{ dbt.type_bigint() }}) as restart_seconds_since_previous_action,
+            cast(null as {{ dbt.type_bigint() }}) as restart_gap_seconds,
             0 as sessions_before_restart
         from classified_events
         where is_learner_action
@@ -50,111 +41,31 @@ with
 
 {%- else -%}
 
-    {#- The relations are named where they are read: a CTE read twice would be computed
-        whole (PostgreSQL materialises it), and the point is to read only a few rows. #}
-    first_unseen_rows as (
-        {{ active_action_restarts_sql() }}
+    {#- The shared steps (macros/incremental/log_model_steps.sql); the new rows are the
+        classified rows the table has not seen (active_action_first_new_rows_sql). #}
+    first_new_rows as (
+        {{ active_action_first_new_rows_sql(low_watermark) }}
     ),
 
-    restart_epochs as (
-        -- The last active session start before the first unseen row: its session is the
-        -- first one that row can change.
-        select
-            first_unseen_rows.*,
-            (
-                select max(previous_actions.event_epoch)
-                from {{ this }} as previous_actions
-                where
-                    previous_actions.user_id = first_unseen_rows.user_id
-                    and previous_actions.is_session_start
-                    and previous_actions.event_epoch <= first_unseen_rows.restart_order
-                    and (
-                        previous_actions.event_epoch < first_unseen_rows.restart_order
-                        or previous_actions.event_id < first_unseen_rows.restart_key
-                    )
-            ) as restart_epoch
-        from first_unseen_rows
-    ),
-
-    restart_event_ids as (
-        select
-            restart_epochs.*,
-            (
-                select max(previous_actions.event_id)
-                from {{ this }} as previous_actions
-                where
-                    previous_actions.user_id = restart_epochs.user_id
-                    and previous_actions.is_session_start
-                    and previous_actions.event_epoch = restart_epochs.restart_epoch
-                    and (
-                        restart_epochs.restart_epoch < restart_epochs.restart_order
-                        or previous_actions.event_id < restart_epochs.restart_key
-                    )
-            ) as restart_event_id
-        from restart_epochs
-    ),
-
-    restarts as (
-        select
-            restart_event_ids.user_id,
-            restart_event_ids.restart_order as first_unseen_epoch,
-            restart_event_ids.restart_key as first_unseen_event_id,
-            restart_event_ids.restart_epoch,
-            restart_event_ids.restart_event_id,
-            restart_actions.seconds_since_previous_action as restart_seconds_since_previous_action,
-            coalesce(restart_actions.user_active_session_number - 1, 0) as sessions_before_restart
-        from restart_event_ids
-        left join {{ this }} as restart_actions
-            on
-                restart_event_ids.user_id = restart_actions.user_id
-                and restart_event_ids.restart_epoch = restart_actions.event_epoch
-                and restart_event_ids.restart_event_id = restart_actions.event_id
+    restart_points as (
+        {#- The last active session start before the first new row: its session is the first
+            one that row can change. #}
+        {{ log_model_restart_points_sql(
+            session_start_column='is_session_start',
+            gap_column='seconds_since_previous_action',
+            session_number_column='user_active_session_number',
+        ) }}
     ),
 
     learner_actions as (
-        -- The table's actions from the restart to the first unseen row (unchanged), then the
-        -- classified learner actions from that row on.
-        select
-            {%- for column in action_columns %}
-                previous_actions.{{ column }},
-            {%- endfor %}
-            restarts.restart_seconds_since_previous_action,
-            restarts.sessions_before_restart,
-            restarts.first_unseen_epoch,
-            restarts.first_unseen_event_id
-        from {{ this }} as previous_actions
-        inner join restarts
-            on
-                previous_actions.user_id = restarts.user_id
-                and previous_actions.event_epoch >= restarts.restart_epoch
-                and (
-                    previous_actions.event_epoch > restarts.restart_epoch
-                    or previous_actions.event_id >= restarts.restart_event_id
-                )
-                and previous_actions.event_epoch <= restarts.first_unseen_epoch
-                and (
-                    previous_actions.event_epoch < restarts.first_unseen_epoch
-                    or previous_actions.event_id < restarts.first_unseen_event_id
-                )
-        union all
-        select
-            {%- for column in action_columns %}
-                classified_events.{{ column }},
-            {%- endfor %}
-            restarts.restart_seconds_since_previous_action,
-            restarts.sessions_before_restart,
-            restarts.first_unseen_epoch,
-            restarts.first_unseen_event_id
-        from {{ ref('int_log_events_classified') }} as classified_events
-        inner join restarts
-            on
-                classified_events.user_id = restarts.user_id
-                and classified_events.event_epoch >= restarts.first_unseen_epoch
-                and (
-                    classified_events.event_epoch > restarts.first_unseen_epoch
-                    or classified_events.event_id >= restarts.first_unseen_event_id
-                )
-        where classified_events.is_learner_action
+        {#- The table's actions from the restart to the first new row (unchanged), then the
+            classified learner actions from that row on. #}
+        {{ log_model_rows_to_recompute_sql(
+            action_columns,
+            carries_state=true,
+            recomputed_source=ref('int_log_events_classified'),
+            recomputed_condition='recomputed_rows.is_learner_action',
+        ) }}
     ),
 
 {%- endif %}
@@ -168,7 +79,7 @@ gaps_measured as (
                 partition by user_id
                 order by event_epoch, event_id
             ),
-            restart_seconds_since_previous_action
+            restart_gap_seconds
         ) as seconds_since_previous_action
     from learner_actions
 ),
@@ -226,11 +137,9 @@ final as (
         event_epoch,
         event_at
     from session_ids_assigned
-    {%- if incremental_run %}
-        -- Actions before the first unseen row are unchanged: the table keeps them.
-        where
-            event_epoch > first_unseen_epoch
-            or (event_epoch = first_unseen_epoch and event_id >= first_unseen_event_id)
+    {%- if is_incremental() %}
+        -- Actions before the first new row are unchanged: the table keeps them.
+        where {{ log_model_tail_filter() }}
     {%- endif %}
 )
 

@@ -1,12 +1,15 @@
 {#
-    One row per course and learner: a user who is not deleted, is confirmed, is not the
-    guest, and holds a role of archetype `student` in that course's context (level 50).
+    One row per course and learner: a user who is confirmed, is not the guest, and holds
+    a role of archetype `student` in that course's context (level 50), or held one when a
+    build last saw it (the assignment deleted since, with its course, by an unenrolment, or
+    with the user's account: doc block moodle_history). A current assignment of a deleted
+    account does not count (Moodle removes those; one left behind is not a learner).
 #}
 
 with
 
 role_assignments as (
-    select * from {{ ref('stg_moodle__role_assignments') }}
+    select * from {{ ref('int_role_assignments_remembered') }}
 ),
 
 roles as (
@@ -14,7 +17,7 @@ roles as (
 ),
 
 contexts as (
-    select * from {{ ref('stg_moodle__contexts') }}
+    select * from {{ ref('int_contexts_remembered') }}
 ),
 
 users as (
@@ -26,7 +29,8 @@ student_course_assignments as (
         contexts.instance_id as course_id,
         role_assignments.user_id,
         role_assignments.role_id,
-        role_assignments.assigned_at
+        role_assignments.assigned_at,
+        role_assignments.is_deleted_since
     from role_assignments
     inner join roles
         on role_assignments.role_id = roles.role_id
@@ -37,7 +41,7 @@ student_course_assignments as (
     where
         roles.role_archetype = 'student'
         and contexts.context_level = 50
-        and not users.is_deleted
+        and (role_assignments.is_deleted_since or not users.is_deleted)
         and users.is_confirmed
         and not users.is_guest
 ),
@@ -47,11 +51,16 @@ course_learners as (
         course_id,
         user_id,
         count(*) as student_role_assignment_count,
-        min(assigned_at) as first_assigned_at
+        min(assigned_at) as first_assigned_at,
+        min(case when is_deleted_since then 1 else 0 end) = 1 as is_remembered_only
     from student_course_assignments
     group by
         course_id,
         user_id
+),
+
+final as (
+    select * from course_learners
 )
 
-select * from course_learners
+select * from final

@@ -4,7 +4,9 @@
     Enrolment start: user_enrolments.timestart, or timecreated when Moodle stored 0 (the
     earliest over the learner's enrolment methods); a learner with a student role but no
     enrolment row starts at the role assignment. Course end: the course's end date, or, when
-    Moodle stored 0, the date of the course's last log event.
+    Moodle stored 0, the date of the course's last log event. Courses and enrolments Moodle
+    deleted after a build saw them are remembered (doc block moodle_history): a learner of a
+    deleted course keeps their weeks in it.
 #}
 
 with
@@ -14,15 +16,15 @@ course_learners as (
 ),
 
 enrolment_methods as (
-    select * from {{ ref('stg_moodle__enrolment_methods') }}
+    select * from {{ ref('int_enrolment_methods_remembered') }}
 ),
 
 user_enrolments as (
-    select * from {{ ref('stg_moodle__user_enrolments') }}
+    select * from {{ ref('int_user_enrolments_remembered') }}
 ),
 
 courses as (
-    select * from {{ ref('stg_moodle__courses') }}
+    select * from {{ ref('int_courses_remembered') }}
 ),
 
 log_events as (
@@ -36,7 +38,14 @@ enrolments_started as (
         min(coalesce(user_enrolments.starts_at, user_enrolments.created_at))
             as enrolment_started_at,
         max(
-            case when user_enrolments.is_active and enrolment_methods.is_enabled then 1 else 0 end
+            case
+                when
+                    user_enrolments.is_active
+                    and enrolment_methods.is_enabled
+                    and not user_enrolments.is_deleted_since
+                    then 1
+                else 0
+            end
         ) as active_enrolment_flag
     from user_enrolments
     inner join enrolment_methods

@@ -1,9 +1,13 @@
--- One row per Moodle log event, every row kept: logins (site level, no course), rows by
--- nobody (userid 0) or by the system (userid -1) and cron rows are flagged, not dropped.
--- Hostile rows (deleted courses, impossible times, duplicates, ...) are flagged too, and
--- is_usable_for_metrics sums the flags up: the one rule the user metrics filter on (doc block
--- moodle_hostile_data). Checking references needs the user, course, context and module
--- staging models, and finding copies the log itself: lookups unusual in staging.
+-- One row per Moodle log event the warehouse has read (the log archive, so rows Moodle's
+-- cleanup has since deleted are still here), every row kept: logins (site level, no course),
+-- rows by nobody (userid 0) or by the system (userid -1) and cron rows are flagged, not dropped.
+-- Rows Moodle cannot have written as they stand (impossible times, malformed names, replayed
+-- copies, ...) are flagged too, and is_usable_for_metrics sums those flags up: the one rule the
+-- user metrics filter on (doc block moodle_hostile_data). A course, activity or context deleted
+-- since the row was written is flagged apart (is_*_deleted_since) and changes nothing: a log
+-- row is a fact about what happened (doc block moodle_history). Checking references needs the
+-- user, course, context and module staging models, and finding copies the log itself: lookups
+-- unusual in staging.
 --
 -- The one staging model built as a table: finding copies is a self-join of the whole log,
 -- which every model and test reading the flags would otherwise repeat (at 4 million rows,
@@ -11,24 +15,44 @@
 {{ config(
     materialized='table',
     indexes=log_model_indexes('event_epoch'),
+    pre_hook="{{ model_work_mem() }}",
 ) }}
 {#- Ids per block in the search for copies (copies_found): a block's rows are read once per
     copy whose original or copy lies in it, whole blocks once per copy far from its original. #}
 {%- set id_block_size = 1024 %}
 with
 
-source as (
-
-    select
-        {{ moodle_columns(
-            source('moodle', 'logstore_standard_log'),
-            moodle_column_spec_logstore_standard_log()
-        ) }},
-        -- Read only to flag unreadable values; never selected out of here.
-        {{ moodle_checked_columns(source('moodle', 'logstore_standard_log'), ['other']) }}
-    from {{ source('moodle', 'logstore_standard_log') }}
-
+-- The archive is named again where the copy search joins it: a CTE read several times would
+-- be materialised whole by PostgreSQL, without the archive's indexes.
+archived_log as (
+    select * from {{ ref('archive_moodle__logstore_standard_log') }}
 ),
+
+{% if include_personal_data() -%}
+    personal_columns as (
+        -- Only while Moodle still has the row: the archive keeps no personal data.
+        select
+            {{ moodle_columns(
+                source('moodle', 'logstore_standard_log'),
+                moodle_column_spec_logstore_standard_log_personal()
+            ) }}
+        from {{ source('moodle', 'logstore_standard_log') }}
+    ),
+
+    source as (
+        select
+            archived_log.*,
+            personal_columns.other,
+            personal_columns.ip
+        from archived_log
+        left join personal_columns
+            on archived_log.id = personal_columns.id
+    ),
+{%- else -%}
+    source as (
+        select * from archived_log
+    ),
+{%- endif %}
 
 users as (
     select * from {{ ref('stg_moodle__users') }}
@@ -87,7 +111,7 @@ renamed as (
             as is_missing_course_id,
         coalesce(contextinstanceid is null or (contextlevel <> 10 and contextinstanceid = 0), true)
             as is_missing_context_instance,
-        not {{ is_readable_moodle_other('checked_other') }} as has_unreadable_other,
+        not is_other_readable as has_unreadable_other,
         timecreated as event_epoch,
         {{ epoch_to_timestamp('timecreated') }} as event_at
 
@@ -103,8 +127,8 @@ originals_found as (
         copies.id as event_id,
         copies.timecreated as event_epoch,
         min(earlier.id) as original_event_id
-    from {{ source('moodle', 'logstore_standard_log') }} as copies
-    inner join {{ source('moodle', 'logstore_standard_log') }} as earlier
+    from {{ ref('archive_moodle__logstore_standard_log') }} as copies
+    inner join {{ ref('archive_moodle__logstore_standard_log') }} as earlier
         on
             copies.userid = earlier.userid
             and copies.contextlevel = earlier.contextlevel
@@ -125,8 +149,8 @@ originals_found as (
             and {{ is_not_distinct_from('copies.relateduserid', 'earlier.relateduserid') }}
             and {{ is_not_distinct_from('copies.realuserid', 'earlier.realuserid') }}
             and {{ is_not_distinct_from('copies.origin', 'earlier.origin') }}
-            and {{ is_not_distinct_from('copies.ip', 'earlier.ip') }}
-            and {{ is_not_distinct_from('copies.other', 'earlier.other') }}
+            -- `other` and `ip`, compared through their fingerprint (never archived).
+            and copies.personal_columns_fingerprint = earlier.personal_columns_fingerprint
     group by copies.id, copies.timecreated
 ),
 
@@ -172,7 +196,7 @@ candidate_end_blocks as (
 moved_on_within_end_blocks as (
     select candidate_end_blocks.event_id
     from candidate_end_blocks
-    inner join {{ source('moodle', 'logstore_standard_log') }} as written_between
+    inner join {{ ref('archive_moodle__logstore_standard_log') }} as written_between
         on
             candidate_end_blocks.id_block
             = {{ floor_divide('written_between.id', id_block_size) }}
@@ -187,7 +211,7 @@ log_blocks as (
     select
         {{ floor_divide('id', id_block_size) }} as id_block,
         max(timecreated) as latest_epoch
-    from {{ source('moodle', 'logstore_standard_log') }}
+    from {{ ref('archive_moodle__logstore_standard_log') }}
     where {{ is_plausible_epoch('timecreated') }}
     group by {{ floor_divide('id', id_block_size) }}
 ),
@@ -219,20 +243,23 @@ references_checked as (
         renamed.user_id > 0
         and not coalesce(renamed.user_id in (select users.user_id from users), false)
             as has_unknown_user,
+        -- Deleted since the row was written: Moodle's deletions never touch the log.
         renamed.course_id is not null
         and not coalesce(renamed.course_id in (select courses.course_id from courses), false)
-            as has_unknown_course,
+            as is_course_deleted_since,
         not coalesce(
             renamed.context_id in (select contexts.context_id from contexts), false
-        ) as has_unknown_context,
+        ) as is_context_deleted_since,
         coalesce(
             renamed.context_level = 70
             and renamed.context_instance_id <> 0
             and not renamed.context_instance_id in (
-                select course_modules.course_module_id from course_modules
+                select course_modules.course_module_id
+                from course_modules
+                where not course_modules.is_deletion_in_progress
             ),
             false
-        ) as has_unknown_course_module
+        ) as is_course_module_deleted_since
     from renamed
 ),
 
@@ -271,9 +298,6 @@ final as (
         is_missing_course_id,
         is_missing_context_instance,
         has_unknown_user,
-        has_unknown_course,
-        has_unknown_context,
-        has_unknown_course_module,
         has_unreadable_other,
         has_plausible_time
         and not is_duplicate_event
@@ -281,10 +305,10 @@ final as (
         and not is_missing_course_id
         and not is_missing_context_instance
         and not has_unknown_user
-        and not has_unknown_course
-        and not has_unknown_context
-        and not has_unknown_course_module
         and not has_unreadable_other as is_usable_for_metrics,
+        is_course_deleted_since,
+        is_context_deleted_since,
+        is_course_module_deleted_since,
         event_epoch,
         event_at
 

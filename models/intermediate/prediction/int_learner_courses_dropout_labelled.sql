@@ -1,0 +1,119 @@
+{#
+    One row per learner and course they learn in, with Moodle core's dropout target
+    (\core_course\analytics\target\course_dropout, "Students at risk of dropping out"):
+    a learner with no log row in the course during its last quarter (after the end date
+    minus a quarter of the course's duration) dropped out. Moodle uses course completion
+    instead where the course has completion criteria; the criteria and course completions
+    (mdl_course_completion_criteria, mdl_course_completions) are not among the tables the
+    project reads, so the log rule applies to every course. Labelled only when the course
+    has a start and an end date, has ended (the log reaches within a day of its end) and the
+    learner was enrolled before its last quarter.
+#}
+
+with
+
+enrolment_spans as (
+    select * from {{ ref('int_learner_enrolments_bounded') }}
+),
+
+courses as (
+    select * from {{ ref('stg_moodle__courses') }}
+),
+
+log_events as (
+    select * from {{ ref('stg_moodle__log_events') }}
+),
+
+learner_events as (
+    select * from {{ ref('int_learner_events_classified') }}
+),
+
+log_bounds as (
+    select max(event_epoch) as last_event_epoch
+    from log_events
+    where {{ usable_for_metrics() }}
+),
+
+course_windows as (
+    select
+        courses.course_id,
+        courses.starts_at as course_starts_at,
+        courses.ends_at as course_ends_at,
+        courses.start_epoch,
+        {{ timestamp_to_epoch('courses.ends_at') }} as end_epoch,
+        log_bounds.last_event_epoch
+    from courses
+    cross join log_bounds
+    where
+        courses.starts_at is not null
+        and courses.ends_at is not null
+        and courses.ends_at > courses.starts_at
+),
+
+course_quarters as (
+    select
+        course_id,
+        course_starts_at,
+        course_ends_at,
+        -- Moodle: intval(end - duration / 4), i.e. floor((3 * end + start) / 4) in seconds.
+        {{ floor_divide('3 * end_epoch + start_epoch', 4) }} as last_quarter_start_epoch,
+        coalesce(end_epoch <= last_event_epoch + 86400, false) as is_course_ended
+    from course_windows
+),
+
+last_quarter_logs as (
+    select
+        learner_events.user_id,
+        learner_events.course_id,
+        count(*) as last_quarter_event_count
+    from learner_events
+    inner join course_quarters
+        on learner_events.course_id = course_quarters.course_id
+    where learner_events.event_epoch > course_quarters.last_quarter_start_epoch
+    group by
+        learner_events.user_id,
+        learner_events.course_id
+),
+
+labelled as (
+    select
+        enrolment_spans.user_id,
+        enrolment_spans.course_id,
+        course_quarters.course_starts_at,
+        course_quarters.course_ends_at,
+        {{ epoch_to_timestamp('course_quarters.last_quarter_start_epoch') }}
+            as last_quarter_starts_at,
+        coalesce(course_quarters.is_course_ended, false) as is_course_ended,
+        enrolment_spans.enrolment_start_date,
+        coalesce(last_quarter_logs.last_quarter_event_count, 0) as last_quarter_event_count,
+        coalesce(
+            course_quarters.is_course_ended
+            and enrolment_spans.enrolment_start_date
+            < {{ to_local_date(epoch_to_timestamp('course_quarters.last_quarter_start_epoch')) }},
+            false
+        ) as is_labelled
+    from enrolment_spans
+    left join course_quarters
+        on enrolment_spans.course_id = course_quarters.course_id
+    left join last_quarter_logs
+        on
+            enrolment_spans.user_id = last_quarter_logs.user_id
+            and enrolment_spans.course_id = last_quarter_logs.course_id
+),
+
+final as (
+    select
+        user_id,
+        course_id,
+        course_starts_at,
+        course_ends_at,
+        last_quarter_starts_at,
+        is_course_ended,
+        enrolment_start_date,
+        last_quarter_event_count,
+        is_labelled,
+        case when is_labelled then last_quarter_event_count = 0 end as is_dropout
+    from labelled
+)
+
+select * from final

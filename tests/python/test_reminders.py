@@ -1,0 +1,271 @@
+"""mart.learner_upcoming_deadlines and `moodle-analytics reminders` against the Moodle rows.
+
+The list the command writes for a day is recomputed here from what Moodle stored (expected
+completion dates, completions, `submitted` log rows) and the learners' enrolment starts and
+weekly bands, on a copy of the generated site the reliability tests share (built once per
+run). The personal-data opt-in is checked on a copy of that; the real Moodle 4.5 site, which
+sets no expected completion dates, gives an empty list.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import stat
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import cli_env, invoke
+from dbt_helpers import assert_dbt_succeeded, run_dbt
+from progress_reference import rows
+
+from runner.connection import ConnectionInfo
+
+pytest_plugins = ["reliability_fixtures"]
+
+UTC = dt.UTC
+Key = tuple[int, int]
+
+
+def utc_date(epoch: int) -> dt.date:
+    return dt.datetime.fromtimestamp(epoch, UTC).date()
+
+
+def expected_list(info: ConnectionInfo, day: dt.date, within_days: int) -> set[tuple[Any, ...]]:
+    """Open deadlines due from ``day`` to ``day + within_days``, from the raw Moodle rows."""
+    deadlines = rows(
+        info,
+        "select id, course, completionexpected from mdl_course_modules"
+        " where completionexpected > 0 and completion > 0 and deletioninprogress = 0",
+    )
+    done: dict[Key, dt.date] = {}
+    for user_id, cm_id, modified in rows(
+        info,
+        "select userid, coursemoduleid, timemodified from mdl_course_modules_completion"
+        " where completionstate in (1, 2, 3)",
+    ):
+        done[(user_id, cm_id)] = utc_date(modified)
+    for user_id, cm_id, created in rows(
+        info,
+        "select userid, contextinstanceid, min(timecreated) from mdl_logstore_standard_log"
+        " where action = 'submitted' and contextlevel = 70 and realuserid is null"
+        " group by userid, contextinstanceid",
+    ):
+        submitted = utc_date(created)
+        done[(user_id, cm_id)] = min(submitted, done.get((user_id, cm_id), submitted))
+    starts = dict(
+        ((user_id, course_id), start)
+        for user_id, course_id, start in rows(
+            info,
+            "select distinct user_id, course_id, enrolment_start_date from mart.fact_learner_week",
+        )
+    )
+    learners_of: dict[int, list[int]] = defaultdict(list)
+    for user_id, course_id in starts:
+        learners_of[course_id].append(user_id)
+    bands = band_as_of(info, day)
+    expected = set()
+    for cm_id, course_id, expected_epoch in deadlines:
+        deadline = utc_date(expected_epoch)
+        if not day <= deadline <= day + dt.timedelta(days=within_days):
+            continue
+        for user_id in learners_of[course_id]:
+            finished = done.get((user_id, cm_id))
+            if starts[(user_id, course_id)] > day or (finished is not None and finished <= day):
+                continue
+            band, at_risk = bands.get((user_id, course_id), (None, None))
+            expected.add((user_id, cm_id, deadline, (deadline - day).days, band, at_risk))
+    return expected
+
+
+def band_as_of(info: ConnectionInfo, day: dt.date) -> dict[Key, tuple[str, bool]]:
+    """Each learner's band and flag of the latest week observed by ``day``."""
+    latest: dict[Key, tuple[dt.date, str, bool]] = {}
+    for user_id, course_id, observed_until, band, at_risk in rows(
+        info,
+        "select w.user_id, w.course_id, w.observed_until_date, b.engagement_band, b.is_at_risk"
+        " from mart.fact_learner_week w join mart.learner_engagement_bands b"
+        " using (user_id, course_id, week_start_date) where w.observed_until_date <= %s",
+        (day,),
+    ):
+        key = (user_id, course_id)
+        if key not in latest or observed_until > latest[key][0]:
+            latest[key] = (observed_until, band, at_risk)
+    return {key: (band, at_risk) for key, (_, band, at_risk) in latest.items()}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def listed(records: list[dict[str, str]]) -> set[tuple[Any, ...]]:
+    return {
+        (
+            int(record["user_id"]),
+            int(record["course_module_id"]),
+            dt.date.fromisoformat(record["deadline_date"]),
+            int(record["days_left"]),
+            record["engagement_band"] or None,
+            {"true": True, "false": False, "": None}[record["is_at_risk"]],
+        )
+        for record in records
+    }
+
+
+def remind(info: ConnectionInfo, work: Path, *args: str) -> Any:
+    return invoke(["reminders", "--out", str(work), *args], cli_env(info, work))
+
+
+@pytest.fixture(scope="module")
+def warehouse(
+    built_warehouse: ConnectionInfo,
+    copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
+) -> ConnectionInfo:
+    """A copy of the shared site: the reliability tests copy the original, which needs it idle."""
+    return copy_database(built_warehouse, "reminders")
+
+
+@pytest.fixture(scope="module")
+def days(warehouse: ConnectionInfo) -> list[dt.date]:
+    """Days to ask for: before a cluster of deadlines, on one, and the data's last day."""
+    deadlines = sorted(
+        {
+            deadline
+            for (deadline,) in rows(
+                warehouse,
+                "select distinct deadline_date from mart.learner_upcoming_deadlines",
+            )
+        }
+    )
+    assert len(deadlines) >= 5, "the generated site sets expected completion dates"
+    middle = deadlines[len(deadlines) // 2]
+    return [deadlines[1] - dt.timedelta(days=3), middle, middle + dt.timedelta(days=1)]
+
+
+def test_the_list_is_the_open_deadlines_of_the_moodle_rows(
+    warehouse: ConnectionInfo, days: list[dt.date], tmp_path: Path
+) -> None:
+    checked = 0
+    for day in days:
+        result = remind(warehouse, tmp_path, "--within-days", "7", "--as-of", str(day))
+        assert result.exit_code == 0, result.stderr
+        path = tmp_path / f"reminders_{day.isoformat()}_7d.csv"
+        assert str(path) in result.stdout.replace("\n", "")
+        records = read_csv(path)
+        assert listed(records) == expected_list(warehouse, day, 7), day
+        assert len(records) == len(listed(records))  # one row per learner and deadline
+        assert "email" not in records[0] if records else True
+        checked += len(records)
+    assert checked > 0
+
+
+def test_json_holds_the_same_rows_and_defaults_to_the_data_last_day(
+    warehouse: ConnectionInfo, days: list[dt.date], tmp_path: Path
+) -> None:
+    day = days[1]
+    result = remind(
+        warehouse, tmp_path, "--within-days", "3", "--as-of", str(day), "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    document = json.loads((tmp_path / f"reminders_{day.isoformat()}_3d.json").read_text())
+    assert document["as_of"] == day.isoformat() and document["within_days"] == 3
+    records = [
+        {
+            name: ""
+            if value is None
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for name, value in record.items()
+        }
+        for record in document["reminders"]
+    ]
+    assert listed(records) == expected_list(warehouse, day, 3)
+
+    ((last_day,),) = rows(warehouse, "select max(data_as_of_date) from mart.fact_learner_week")
+    result = invoke(["reminders", "--json", "--out", str(tmp_path)], cli_env(warehouse, tmp_path))
+    summary = json.loads(result.stdout)
+    assert summary["as_of"] == last_day.isoformat() and summary["within_days"] == 7
+    assert listed(read_csv(Path(summary["path"]))) == expected_list(warehouse, last_day, 7)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--within-days", "-1"], "--within-days must be 0 or more, got -1"),
+        (["--as-of", "2019-02-30"], "--as-of must be a date written YYYY-MM-DD, got '2019-02-30'"),
+        (["--as-of", "1999-01-01"], "--as-of 1999-01-01 is outside the data, which runs from"),
+        (["--format", "xml"], "--format must be csv or json, got 'xml'"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    warehouse: ConnectionInfo, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = remind(warehouse, tmp_path, *args)
+    assert result.exit_code == 1
+    assert message in result.stderr.replace("\n", " ")
+    assert "Traceback" not in result.stderr
+    assert not any(tmp_path.glob("reminders_*"))
+
+
+def test_names_and_emails_only_with_the_opt_in_and_only_in_the_file(
+    warehouse: ConnectionInfo,
+    copy_database: Callable[[ConnectionInfo, str], ConnectionInfo],
+    days: list[dt.date],
+    tmp_path: Path,
+) -> None:
+    opted_in = copy_database(warehouse, "reminders_personal")
+    assert_dbt_succeeded(
+        run_dbt(
+            ["run", "--select", "stg_moodle__users"],
+            opted_in,
+            tmp_path / "dbt",
+            dbt_vars={"include_personal_data": True},
+        )
+    )
+    day = days[1]
+    result = remind(opted_in, tmp_path, "--as-of", str(day), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["contact_data"] is True and summary["rows"] > 0
+    path = Path(summary["path"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    records = read_csv(path)
+    emails = dict(rows(opted_in, "select id, email from mdl_user"))
+    assert all(record["email"] == emails[int(record["user_id"])] for record in records)
+    assert all(record["first_name"] and record["last_name"] for record in records)
+    # The marts never carry them, opt-in or not.
+    personal = rows(
+        opted_in,
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'mart' and column_name in ('email', 'first_name', 'last_name')",
+    )
+    assert personal == []
+
+    plain = remind(warehouse, tmp_path / "plain", "--as-of", str(day), "--json")
+    summary = json.loads(plain.stdout)
+    assert summary["contact_data"] is False
+    assert stat.S_IMODE(Path(summary["path"]).stat().st_mode) == 0o644
+    assert "email" not in read_csv(Path(summary["path"]))[0]
+
+
+def test_real_site_sets_no_expected_dates_so_the_list_is_empty(
+    real_site_build: tuple[ConnectionInfo, Path], tmp_path: Path
+) -> None:
+    info, _ = real_site_build
+    assert rows(info, "select count(*) from mdl_course_modules where completionexpected > 0") == [
+        (0,)
+    ]
+    result = remind(info, tmp_path, "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rows"] == 0 and summary["data_last_date"] == "2019-03-31"
+    assert Path(summary["path"]).read_text().startswith("user_id,course_id,")
+    late = remind(info, tmp_path, "--as-of", "2019-04-01")
+    assert late.exit_code == 1
+    assert "outside the data, which runs from" in late.stderr
