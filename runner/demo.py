@@ -43,6 +43,7 @@ class DemoReport:
     export: ExportReport | None = None
     docs: DocsReport | None = None
     tableau_sources: TableauReport | None = None
+    tableau_workbook: Path | None = None
     marts: list[MartTable] = field(default_factory=list)
     steps: list[tuple[str, float]] = field(default_factory=list)
     embedded: bool = False  # the runner's own server (no PG* variables)
@@ -54,6 +55,7 @@ class DemoReport:
         return next_steps(
             docs_path=self.docs.path if self.docs else None,
             tableau_files=list(self.tableau_sources.files) if self.tableau_sources else [],
+            tableau_workbook=self.tableau_workbook,
             embedded=self.embedded,
             project_profile=self.project_profile,
         )
@@ -76,6 +78,7 @@ class DemoReport:
             "exports": self.export.as_dict() if self.export else None,
             "docs": self.docs.as_dict() if self.docs else None,
             "tableau_sources": self.tableau_sources.as_dict() if self.tableau_sources else None,
+            "tableau_workbook": str(self.tableau_workbook) if self.tableau_workbook else None,
             "warnings": [{"test": name, "reason": reason} for name, reason in self.warnings],
             "next_steps": self.next_steps(),
             "steps": [{"step": name, "seconds": round(seconds, 3)} for name, seconds in self.steps],
@@ -133,6 +136,7 @@ def run_demo(
     from runner.dbt_invoke import target_dir
     from runner.profiles import PROJECT_PROFILE
     from runner.tableau import load_manifest, write_tableau_sources
+    from runner.tableau_workbook import write_learner_workbook
 
     report = DemoReport()
     with ui.step("database"), timed(report, "database"):
@@ -159,5 +163,6 @@ def run_demo(
         report.docs = generate_docs(info, out_dir / "docs", on_progress=progress)
     with ui.step("tableau"), timed(report, "tableau"):
         report.tableau_sources = write_tableau_sources(info, out_dir / "tableau", manifest_path)
+        report.tableau_workbook = write_learner_workbook(info, out_dir / "tableau", manifest_path)
     report.marts = mart_tables(info)
     return report

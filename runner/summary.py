@@ -75,6 +75,7 @@ def next_steps(
     docs_path: Any,
     tableau_files: list[Any],
     embedded: bool,
+    tableau_workbook: Any | None = None,
     project_profile: Any | None,
 ) -> list[str]:
     """The short list a newcomer follows after the demo, with the real paths in it."""
@@ -83,10 +84,11 @@ def next_steps(
     if tableau_files:
         first = next((path for path in tableau_files if "fact_learner_week" in str(path)), None)
         folder = (first or tableau_files[0]).parent
+        dashboard = f"the dashboard {tableau_workbook}, or " if tableau_workbook is not None else ""
         steps.append(
-            f"Connect Tableau: open {first or tableau_files[0]} (one .tds per fact in {folder}) "
-            f"and log in as a read-only reporting user: `{runner} db reporting-login tableau` "
-            "creates one in bi_reader and shows its password once."
+            f"Connect Tableau: open {dashboard}{first or tableau_files[0]} (one .tds per fact in "
+            f"{folder}) and log in as a read-only reporting user: `{runner} db reporting-login "
+            "tableau` creates one in bi_reader and shows its password once."
         )
     if embedded:
         where = (

@@ -411,6 +411,10 @@ def test_demo_reuses_existing_moodle_tables_and_summarises(built):
     assert out / "tableau" / "fact_learner_week.tds" in tds and all(p.is_file() for p in tds)
     assert any(str(out / "tableau" / "fact_learner_week.tds") in s for s in report["next_steps"])
     assert any("db reporting-login" in step for step in report["next_steps"])
+    # The dashboard workbook too, named first in the Tableau step.
+    workbook = out / "tableau" / "learner_progress.twb"
+    assert report["tableau_workbook"] == str(workbook) and workbook.is_file()
+    assert any(f"the dashboard {workbook}" in step for step in report["next_steps"])
     # Each warning by name, as many as the build counted.
     assert len(report["warnings"]) == report["build"]["counts"]["warned"]
     assert all(item["test"] and item["reason"] for item in report["warnings"])
