@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from copy_cases import CopyCase, add_copy_cases, copies_by_definition
-from dbt_helpers import run_dbt
+from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, run_dbt
 from psycopg2 import sql
 
 from runner.connection import ConnectionInfo
@@ -370,16 +370,12 @@ def test_every_mart_equals_postgres_row_for_row_on(
     for table, expected in reference.items():
         actual = marts[engine][table]
         assert actual.columns == expected.columns, f"{table}: columns differ on {engine}"
-        if table in EMPTY_UNTIL_TRAINED:
+        if table in MARTS_EMPTY_UNTIL_TRAINED:
             assert expected.rows == actual.rows == [], f"{table} scored without a model"
             continue
         assert len(expected.rows) > 0, f"{table} is empty: the comparison would prove nothing"
         differences = _differences(expected, actual)
         assert not differences, f"{table} differs on {engine}:\n" + "\n".join(differences)
-
-
-# Scored once `moodle-analytics predict train` has stored a model, which no engine here has.
-EMPTY_UNTIL_TRAINED = {"learner_dropout_risk"}
 
 
 @pytest.mark.parametrize("engine", ENGINES_UNDER_TEST)

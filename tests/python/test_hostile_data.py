@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import cli_env, invoke
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, assert_dbt_succeeded, load_real_moodle, run_dbt
 
 from runner.connection import ConnectionInfo
 from runner.generator import generate
@@ -190,7 +190,7 @@ def test_marts_are_the_same_for_every_clean_row(clean: Build, hostile: Build) ->
         condition = CLEAN_KEYS.get(mart, "true").format(**keys)
         sql = f"select m::text from mart.{mart} as m where {condition} order by 1"
         clean_rows, hostile_rows = query(clean.info, sql), query(hostile.info, sql)
-        assert clean_rows, mart
+        assert clean_rows or mart in MARTS_EMPTY_UNTIL_TRAINED, mart
         if hostile_rows != clean_rows:
             changed.append(mart)
     assert changed == [], changed

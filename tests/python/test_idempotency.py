@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED
 from reliability_support import cli_environment, leftover_relations, mart_checksums, run_cli
 
 from runner.connection import ConnectionInfo
@@ -27,7 +28,9 @@ def test_a_second_build_without_new_data_gives_identical_marts(
 ) -> None:
     database = copy_database(built_warehouse, "idempotent")
     first = mart_checksums(database)
-    assert len(first) >= 5 and all(count > 0 for count, _ in first.values()), first
+    assert len(first) >= 5 and all(
+        count > 0 for table, (count, _) in first.items() if table not in MARTS_EMPTY_UNTIL_TRAINED
+    ), first
 
     result = run_cli(
         ["build", "--exclude", "resource_type:test", "--exclude", "resource_type:unit_test"],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_helpers import password_marker
 from lxml import etree
 from tableau_schema import schema_errors
 
@@ -63,7 +64,7 @@ def written(
     info, build_dir = real_site_build
     work_dir = tmp_path_factory.mktemp("tableau_workbook")
     manifest_path = build_dir / "target" / "manifest.json"
-    secret = replace(info, password=MARKER_PASSWORD)
+    secret = replace(info, password=password_marker(info, MARKER_PASSWORD))
     workbook = write_learner_workbook(secret, work_dir / "out", manifest_path)
     report = write_tableau_sources(secret, work_dir / "out", manifest_path)
     return Written(info, workbook, list(report.files), manifest_path, work_dir)
@@ -258,7 +259,7 @@ def test_the_colours_and_filters_name_values_the_mart_holds(written: Written) ->
 
 def test_the_connection_is_the_current_database_and_holds_no_secret(written: Written) -> None:
     text = written.workbook.read_text(encoding="utf-8")
-    assert MARKER_PASSWORD not in text
+    assert password_marker(written.info, MARKER_PASSWORD) not in text
     root = etree.fromstring(text.encode())
     assert not any("password" in name for element in root.iter() for name in element.attrib)
     connections = [named.find("connection") for named in root.iter("named-connection")]
