@@ -23,6 +23,9 @@ REAL_DUMP_SQL = PROJECT_ROOT / "tests" / "data" / "moodle45_real_20tables.sql.gz
 # Marts empty until `moodle-analytics predict train` stores a model: a plain build leaves them
 # empty, so tests that need rows in every mart leave these out.
 MARTS_EMPTY_UNTIL_TRAINED = frozenset({"learner_dropout_risk"})
+# Marts the real Moodle 4.5 site (tests/data) leaves empty: none of its 21 course modules has an
+# "expect completed on" date, so no learner has an upcoming deadline.
+MARTS_EMPTY_ON_THE_REAL_SITE = MARTS_EMPTY_UNTIL_TRAINED | {"learner_upcoming_deadlines"}
 PROFILES_EXAMPLE = PROJECT_ROOT / "profiles.example.yml"
 DBT = Path(sys.executable).parent / "dbt"
 
