@@ -98,6 +98,21 @@ class Field:
     aggregation: str
 
 
+def _declare_column(dependencies: ET.Element, field: Field) -> None:
+    """A field a sheet or dashboard uses, as it declares it in its datasource-dependencies."""
+    ET.SubElement(
+        dependencies,
+        "column",
+        {
+            "caption": field.caption,
+            "datatype": field.datatype,
+            "name": field.name,
+            "role": field.role,
+            "type": field.field_type,
+        },
+    )
+
+
 @dataclass
 class EmbeddedSource:
     """One ``.tds`` data source inside the workbook, with its fields by (table, column)."""
@@ -313,17 +328,7 @@ class Sheet:
         }
         dependencies.extend(self.extra_columns)
         for field in sorted(used.values(), key=lambda field: field.name):
-            ET.SubElement(
-                dependencies,
-                "column",
-                {
-                    "caption": field.caption,
-                    "datatype": field.datatype,
-                    "name": field.name,
-                    "role": field.role,
-                    "type": field.field_type,
-                },
-            )
+            _declare_column(dependencies, field)
         for name, instance in sorted(self.instances.items()):
             element = ET.SubElement(
                 dependencies,
@@ -510,18 +515,7 @@ def render_dashboard(sheets: Mapping[str, Sheet], week: EmbeddedSource) -> ET.El
     )
     dependencies = ET.SubElement(dashboard, "datasource-dependencies", {"datasource": week.name})
     for instance in (band, course, learner):
-        field = instance.field
-        ET.SubElement(
-            dependencies,
-            "column",
-            {
-                "caption": field.caption,
-                "datatype": field.datatype,
-                "name": field.name,
-                "role": field.role,
-                "type": field.field_type,
-            },
-        )
+        _declare_column(dependencies, instance.field)
     for instance in (band, course, learner):
         ET.SubElement(
             dependencies,
