@@ -50,6 +50,17 @@ def parse(path: Path) -> ET.Element:
     return ET.parse(path).getroot()
 
 
+def metadata_records(root: ET.Element) -> dict[str, tuple[str, str]]:
+    """A data source's fields by local name: (the table, the column) each one reads."""
+    return {
+        record.findtext("local-name"): (
+            record.findtext("parent-name").strip("[]"),
+            record.findtext("remote-name"),
+        )
+        for record in root.iter("metadata-record")
+    }
+
+
 def mart_descriptions(manifest: dict) -> dict[tuple[str, str], str]:
     return {
         (node["name"], column): " ".join(doc["description"].split())
@@ -131,13 +142,7 @@ def test_every_field_has_the_dbt_description_and_a_business_caption(written: Wri
     descriptions = mart_descriptions(written.manifest)
     for name, path in written.files.items():
         root = parse(path)
-        records = {
-            record.findtext("local-name"): (
-                record.findtext("parent-name").strip("[]"),
-                record.findtext("remote-name"),
-            )
-            for record in root.iter("metadata-record")
-        }
+        records = metadata_records(root)
         for column in root.findall("column"):
             table, remote = records[column.get("name")]
             description = column.findtext("desc/formatted-text/run")
@@ -190,13 +195,7 @@ def test_every_field_has_the_role_and_type_of_what_it_holds(written: Written) ->
     checked = 0
     for path in written.files.values():
         root = parse(path)
-        records = {
-            record.findtext("local-name"): (
-                record.findtext("parent-name").strip("[]"),
-                record.findtext("remote-name"),
-            )
-            for record in root.iter("metadata-record")
-        }
+        records = metadata_records(root)
         for column in root.findall("column"):
             table, remote = records[column.get("name")]
             datatype, role = column.get("datatype"), column.get("role")
