@@ -1,9 +1,6 @@
 -- Log event counts per user for the verbs of the original analysis: every known user with
 -- at least one event, one column per verb (the event's Moodle `action`).
-{%- set verbs = [
-    'loggedin', 'viewed', 'started', 'submitted', 'uploaded', 'updated',
-    'searched', 'resumed', 'answered', 'attempted', 'abandoned',
-] %}
+{%- set verbs = counted_verbs() %}
 
 with
 

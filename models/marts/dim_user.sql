@@ -2,10 +2,7 @@
     One row per Moodle user, with no personal data: flags, the original activity counts and
     dedication, and the learner-reflecting learner actions and active time.
 -#}
-{%- set verbs = [
-    'loggedin', 'viewed', 'started', 'submitted', 'uploaded', 'updated',
-    'searched', 'resumed', 'answered', 'attempted', 'abandoned',
-] -%}
+{%- set verbs = counted_verbs() -%}
 
 with
 

@@ -1,9 +1,6 @@
 -- dim_user's login and activity counts are the user's login and other rows in fact_activity,
 -- and the per-verb counts the rows with that action. Returns the users that disagree.
-{%- set verbs = [
-    'loggedin', 'viewed', 'started', 'submitted', 'uploaded', 'updated',
-    'searched', 'resumed', 'answered', 'attempted', 'abandoned',
-] %}
+{%- set verbs = counted_verbs() %}
 
 with
 

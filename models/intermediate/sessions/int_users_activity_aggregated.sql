@@ -1,8 +1,5 @@
 {#- One row per user with at least one event: counts, sessions and dedication time. -#}
-{%- set verbs = [
-    'loggedin', 'viewed', 'started', 'submitted', 'uploaded', 'updated',
-    'searched', 'resumed', 'answered', 'attempted', 'abandoned',
-] -%}
+{%- set verbs = counted_verbs() -%}
 
 with
 
