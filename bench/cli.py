@@ -24,8 +24,8 @@ from bench.report import (
 )
 from bench.run import run_benchmark
 from bench.settings import DEFAULT_SCALES, BenchSettings
-from runner.connection import ConnectionError_
-from runner.database import check_reachable, resolve_connection
+from runner.postgres.admin import check_reachable, resolve_connection
+from runner.postgres.connection import ConnectionError_
 from runner.user_errors import UserError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 PROFILES_EXAMPLE = PROJECT_ROOT / "profiles.example.yml"
 # The folder of the sessionisation models (int_log_events_sessionised and the aggregates).

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from bench.run import ScaleResult
 from bench.settings import RESULTS_DIR, BenchSettings
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 TARGET_SCALE = 10.0
 

@@ -20,10 +20,10 @@ from bench.log_source import LogSource
 from bench.memory import MemoryPeak, measure_peak
 from bench.rules import SessionRules
 from bench.settings import DATABASE_PREFIX, BenchSettings, database_name
-from runner.connection import ConnectionInfo
-from runner.database import ensure_database
 from runner.generator import generate
 from runner.generator.generate import existing_tables
+from runner.postgres.admin import ensure_database
+from runner.postgres.connection import ConnectionInfo
 
 Say = Callable[[str], None]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from runner.cli import app
-from runner.connection import ConnectionInfo
+from runner.cli.commands import app
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 REAL_DUMP_SQL = PROJECT_ROOT / "tests" / "data" / "moodle45_real_20tables.sql.gz"
 
@@ -50,7 +50,7 @@ def run_cli(
     """
     full_env = {**(os.environ if base_env is None else base_env), **env}
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", *args],
+        [sys.executable, "-m", "runner.cli.commands", *args],
         env=full_env,
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -101,7 +101,7 @@ def load_moodle_data(info: ConnectionInfo) -> str:
 
 def _psql() -> str:
     try:
-        from runner.pg_tools import find_tool
+        from runner.postgres.pg_tools import find_tool
 
         return str(find_tool("psql"))
     except Exception:  # the bundled tools are optional here: any psql will do

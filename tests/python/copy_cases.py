@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
 from runner.generator.logwriter import LOG_COLUMNS as GENERATED_LOG_COLUMNS
+from runner.postgres.connection import ConnectionInfo
 
 # The model's block size; the cases are laid out on its boundaries.
 ID_BLOCK = 1024

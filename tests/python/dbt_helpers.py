@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 REAL_DUMP_SQL = PROJECT_ROOT / "tests" / "data" / "moodle45_real_20tables.sql.gz"
 # Marts empty until `moodle-analytics predict train` stores a model: a plain build leaves them
@@ -33,7 +33,7 @@ DBT = Path(sys.executable).parent / "dbt"
 def psql_program() -> str:
     """A psql able to talk to the test server: the bundled one first, else any on PATH."""
     try:
-        from runner.pg_tools import find_tool
+        from runner.postgres.pg_tools import find_tool
 
         return str(find_tool("psql"))
     except Exception:  # the bundled tools are optional here: any psql will do

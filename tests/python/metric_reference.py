@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 SEED_CSV = PROJECT_ROOT / "seeds" / "moodle_event_classification.csv"
 LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})

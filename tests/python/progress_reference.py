@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})
 CAP_SECONDS = 4 * 3600

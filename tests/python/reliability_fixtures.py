@@ -15,8 +15,8 @@ import pytest
 from dbt_helpers import assert_dbt_succeeded, run_dbt
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
 from runner.generator import generate
+from runner.postgres.connection import ConnectionInfo
 
 SCALE = 0.05
 SEED = 11

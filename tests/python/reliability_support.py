@@ -15,8 +15,8 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 MART_SCHEMA = "mart"
 # What the runner and dbt add to table names while they rebuild (dbt's rename swap).
@@ -184,7 +184,7 @@ def cli_environment(info: ConnectionInfo, work: Path, **extra: str) -> dict[str,
 def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """`moodle-analytics <args>` as a separate process, as a user or a scheduler starts it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "runner.cli", *args],
+        [sys.executable, "-m", "runner.cli.commands", *args],
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
@@ -197,7 +197,7 @@ def run_cli(
     args: list[str], env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runner.cli", *args],
+        [sys.executable, "-m", "runner.cli.commands", *args],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,

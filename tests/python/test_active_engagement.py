@@ -25,7 +25,7 @@ from metric_reference import (
 )
 from metric_reference import ActiveSettings as Settings
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 TIER_PERCENTS = (1, 5, 10, 25)
 APP_ONLY_LEARNERS = ("mercy.wambui", "samuel.kariuki")  # tests/data/README.md

@@ -35,8 +35,8 @@ from bench.report import engines_table, evaluate_targets, results_document, scal
 from bench.rules import SessionRules, UserDedication
 from bench.run import ScaleResult
 from bench.settings import BenchSettings
-from runner.connection import ConnectionInfo
 from runner.generator import generate
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 RULES = SessionRules(cap_seconds=4 * 3600, login_actions=("loggedin", "loggedinas"))

@@ -27,10 +27,10 @@ from cli_helpers import (
     password_marker,
 )
 
-from runner.build_lock import build_lock
-from runner.connection import ConnectionInfo
-from runner.export import METRICS, TIERS, export_marts, top_tier_file_name
+from runner.dbt.build_lock import build_lock
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import METRICS, TIERS, export_marts, top_tier_file_name
 
 pytestmark = pytest.mark.slow
 
@@ -233,8 +233,8 @@ def test_killed_export_leaves_no_partial_file_under_a_final_name(built, exported
     script = f"""
 import os, signal
 from pathlib import Path
-from runner.connection import ConnectionInfo
-from runner.export import export_marts
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import export_marts
 
 def die(name, rows):
     if name == "mart/fact_activity.parquet" and rows >= 200:
@@ -340,7 +340,7 @@ def test_docs_serve_answers_on_localhost(built, docs_page):
         [
             sys.executable,
             "-m",
-            "runner.cli",
+            "runner.cli.commands",
             "docs",
             "--out",
             str(docs_page.parent),
@@ -428,13 +428,13 @@ def test_demo_reuses_existing_moodle_tables_and_summarises(built):
 def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
     from rich.console import Console
 
-    from runner.cli import _demo_summary
-    from runner.dbt_invoke import DbtOutcome, NodeOutcome
-    from runner.demo import DemoReport
-    from runner.docs_site import DocsReport
-    from runner.export import ExportedFile, ExportReport
-    from runner.summary import mart_tables, warning_reasons
-    from runner.tableau import TableauReport
+    from runner.cli.commands import _demo_summary
+    from runner.cli.demo import DemoReport
+    from runner.dbt.docs_site import DocsReport
+    from runner.dbt.invoke import DbtOutcome, NodeOutcome
+    from runner.publishing.export import ExportedFile, ExportReport
+    from runner.publishing.summary import mart_tables, warning_reasons
+    from runner.publishing.tableau import TableauReport
 
     out, report = exported
     manifest = json.loads((built.work / "target" / "manifest.json").read_text())

@@ -31,7 +31,7 @@ from metric_reference import (
 )
 from reliability_support import cli_environment, run_cli
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 DELETED_COURSE = 3  # WRIT110 "Academic Writing Skills": the site's busiest course
 DELETED_COURSE_NAME = "Academic Writing Skills"

@@ -16,7 +16,7 @@ from pathlib import Path
 from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED
 from reliability_support import cli_environment, leftover_relations, mart_checksums, run_cli
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 pytest_plugins = ["reliability_fixtures"]
 

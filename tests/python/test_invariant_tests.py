@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from dbt_helpers import run_dbt
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 pytest_plugins = ["reliability_fixtures"]
 

@@ -27,8 +27,8 @@ from metric_reference import (
 )
 from metric_reference import SessionSettings as Settings
 
-from runner.connection import ConnectionInfo
 from runner.generator import generate
+from runner.postgres.connection import ConnectionInfo
 
 TIER_PERCENTS = (1, 5, 10, 25)
 METRICS = ("login_count", "activity_count", "dedication_time")

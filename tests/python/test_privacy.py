@@ -27,8 +27,8 @@ from cli_helpers import password_marker
 from psycopg2 import sql
 from reliability_support import MART_SCHEMA, cli_environment, run_cli
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 pytest_plugins = ["reliability_fixtures"]
 

@@ -30,7 +30,7 @@ from progress_reference import (
     sessionise,
 )
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 WEEK = dt.timedelta(days=7)
 # The progress marts, everything upstream of them and every test on them.

@@ -44,7 +44,7 @@ from reliability_support import (
     wait_until_no_other_sessions,
 )
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 pytest_plugins = ["reliability_fixtures"]
 

@@ -35,7 +35,7 @@ from reliability_support import (
     mart_tables,
 )
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 pytest_plugins = ["reliability_fixtures"]
 

@@ -23,7 +23,7 @@ from cli_helpers import cli_env, invoke
 from dbt_helpers import assert_dbt_succeeded, run_dbt
 from progress_reference import rows
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 pytest_plugins = ["reliability_fixtures"]
 

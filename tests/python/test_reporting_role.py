@@ -17,7 +17,7 @@ from dbt_helpers import assert_dbt_succeeded, run_dbt
 from progress_reference import build_real_site, rows
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from runner import __version__
-from runner import cli_output as ui
-from runner.cli_help import tidy_typer_help
-from runner.connection import ConnectionError_, ConnectionInfo
+from runner.cli import output as ui
+from runner.cli.help import tidy_typer_help
 from runner.paths import DEFAULT_PARQUET_DIR, EXPORTS_DIR
+from runner.postgres.connection import ConnectionError_, ConnectionInfo
 from runner.user_errors import UserError
 
 tidy_typer_help()
@@ -119,7 +119,7 @@ def _validated(check: Callable[[], object]) -> None:
 
 def _connection() -> ConnectionInfo:
     """The configured database (PG* variables) or the embedded server, created if needed."""
-    from runner.database import check_reachable, ensure_database, resolve_connection
+    from runner.postgres.admin import check_reachable, ensure_database, resolve_connection
 
     info = resolve_connection()
     ensure_database(info)
@@ -129,7 +129,7 @@ def _connection() -> ConnectionInfo:
 
 def _existing_connection() -> ConnectionInfo:
     """Like _connection, for commands that read: the database must exist already."""
-    from runner.database import check_reachable, resolve_connection
+    from runner.postgres.admin import check_reachable, resolve_connection
 
     info = resolve_connection()
     check_reachable(info)
@@ -177,7 +177,7 @@ def demo(
     Uses the database the PG* variables name, else starts the embedded PostgreSQL. Generates
     the Moodle tables only when they are missing (existing ones are reused).
     """
-    from runner.demo import run_demo
+    from runner.cli.demo import run_demo
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -280,9 +280,9 @@ def build(
     Shows progress node by node; on failure names each failed model or test with dbt's own
     message and exits 1. A second build started against the same database is refused.
     """
-    from runner.build import BuildOptions, run_build
-    from runner.dbt_invoke import check_target, parse_vars
-    from runner.profiles import ensure_profile
+    from runner.dbt.build import BuildOptions, run_build
+    from runner.dbt.invoke import check_target, parse_vars
+    from runner.dbt.profiles import ensure_profile
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -335,7 +335,7 @@ def export(
     manifest.json lists each file with rows, bytes and sha256. Files appear only when
     complete: an interrupted export leaves the previous one intact.
     """
-    from runner.export import export_marts
+    from runner.publishing.export import export_marts
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -370,7 +370,7 @@ def export_source(
     Rows stream in chunks from one consistent snapshot; the folder is replaced only when the
     whole export is complete. dbt reads it through var moodle_parquet_path.
     """
-    from runner.parquet_source import export_source as export_tables
+    from runner.moodle.parquet_source import export_source as export_tables
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -406,8 +406,8 @@ def export_hyper(
     Needs the optional extra: pip install -e '.\\[hyper]'. Tables keep their
     names, in schema mart of the file, which appears only when complete (docs/hyper.md).
     """
-    from runner.hyper_export import export_hyper as write_extract
-    from runner.hyper_export import load_hyper_api
+    from runner.publishing.hyper_export import export_hyper as write_extract
+    from runner.publishing.hyper_export import load_hyper_api
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -432,7 +432,7 @@ def export_hyper(
 
 
 def _validate_schema(schema: str, what: str) -> None:
-    from runner.moodle_schema import validate_identifier
+    from runner.moodle.schema import validate_identifier
 
     validate_identifier(schema, what)
 
@@ -464,9 +464,9 @@ def tableau(
     port, database, user of the current connection; no password), every field's caption and
     description from the dbt docs, and the relationships between facts and dimensions.
     """
-    from runner.dbt_invoke import first_meaningful_line, run_dbt, target_dir
-    from runner.tableau import write_tableau_sources
-    from runner.tableau_workbook import write_learner_workbook
+    from runner.dbt.invoke import first_meaningful_line, run_dbt, target_dir
+    from runner.publishing.tableau import write_tableau_sources
+    from runner.publishing.tableau_workbook import write_learner_workbook
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -517,7 +517,12 @@ def reminders(
     warehouse was built with var include_personal_data: true, and then only in this file
     (readable by its owner alone). The project sends nothing.
     """
-    from runner.reminders import ReminderFormat, check_within_days, parse_as_of, write_reminders
+    from runner.publishing.reminders import (
+        ReminderFormat,
+        check_within_days,
+        parse_as_of,
+        write_reminders,
+    )
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -577,8 +582,8 @@ def predict_train(
     against the rule-based at-risk flag; the model is stored as a table and dbt rebuilds
     mart.learner_dropout_risk with it. Exits 1, saying why, when too few courses have ended.
     """
-    from runner.build import BuildOptions, run_build
-    from runner.prediction import count_scored_rows, load_sklearn, train, write_report
+    from runner.dbt.build import BuildOptions, run_build
+    from runner.publishing.prediction import count_scored_rows, load_sklearn, train, write_report
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -654,7 +659,7 @@ def docs(
     The page (lineage graph, models, column descriptions) opens from disk without a server
     and never calls the network. --serve also serves it on 127.0.0.1.
     """
-    from runner.docs_site import generate_docs, make_server
+    from runner.dbt.docs_site import generate_docs, make_server
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -690,7 +695,7 @@ def check(
 
     Exits 1 if any check fails. Starts nothing.
     """
-    from runner.checks import FAIL, run_checks
+    from runner.cli.checks import FAIL, run_checks
 
     output = ui.Output(json_output, False)
     with _user_errors(output):
@@ -722,7 +727,7 @@ def check(
 
 
 def _validate_prefix(prefix: str) -> None:
-    from runner.moodle_schema import validate_prefix
+    from runner.moodle.schema import validate_prefix
 
     validate_prefix(prefix)
 
@@ -823,8 +828,8 @@ def load_dump(
     quiet: QuietOption = False,
 ) -> None:
     """Load a real Moodle database dump; exits 1 naming any required table it lacks."""
-    from runner.dump_loader import DumpLoadError
-    from runner.dump_loader import load_dump as load
+    from runner.moodle.dump_loader import DumpLoadError
+    from runner.moodle.dump_loader import load_dump as load
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -884,8 +889,8 @@ def archive_status(
     json_output: JsonOption = False,
 ) -> None:
     """Count the archived log rows beside Moodle's log: how much history only the warehouse has."""
-    from runner.dbt_invoke import parse_vars
-    from runner.log_archive import inspect_archive
+    from runner.dbt.invoke import parse_vars
+    from runner.dbt.log_archive import inspect_archive
 
     output = ui.Output(json_output, False)
     with _user_errors(output):
@@ -916,9 +921,9 @@ def archive_rebuild(
     Without --yes it only says how many archived rows (history Moodle's log cleanup has
     deleted) the rebuild would drop, and exits 1. `dbt build --full-refresh` never does this.
     """
-    from runner.build import BuildOptions
-    from runner.dbt_invoke import parse_vars
-    from runner.log_archive import inspect_archive, rebuild_archive, rebuild_refused
+    from runner.dbt.build import BuildOptions
+    from runner.dbt.invoke import parse_vars
+    from runner.dbt.log_archive import inspect_archive, rebuild_archive, rebuild_refused
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -950,7 +955,7 @@ def archive_rebuild(
 @db_app.command("start")
 def db_start(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Start the embedded PostgreSQL (initialising it on first use); reuses a running one."""
-    from runner.embedded import EmbeddedPostgres
+    from runner.postgres.embedded import EmbeddedPostgres
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -964,7 +969,7 @@ def db_start(json_output: JsonOption = False, quiet: QuietOption = False) -> Non
 @db_app.command("stop")
 def db_stop(json_output: JsonOption = False, quiet: QuietOption = False) -> None:
     """Stop the embedded PostgreSQL."""
-    from runner.embedded import EmbeddedPostgres
+    from runner.postgres.embedded import EmbeddedPostgres
 
     output = ui.Output(json_output, quiet)
     with _user_errors(output):
@@ -978,7 +983,7 @@ def db_stop(json_output: JsonOption = False, quiet: QuietOption = False) -> None
 @db_app.command("status")
 def db_status(json_output: JsonOption = False) -> None:
     """Show whether the embedded PostgreSQL is set up and running (exit 1 when it is not)."""
-    from runner.embedded import EmbeddedPostgres
+    from runner.postgres.embedded import EmbeddedPostgres
 
     output = ui.Output(json_output, False)
     with _user_errors(output):
@@ -1016,7 +1021,7 @@ def db_url(
     eval "$(moodle-analytics db url)" points psql and dbt at it; for the embedded server
     that includes PGPASSFILE, libpq's password file holding its superuser's password.
     """
-    from runner.database import resolve_connection
+    from runner.postgres.admin import resolve_connection
 
     output = ui.Output(format is UrlFormat.json, False)
     with _user_errors(output):
@@ -1049,7 +1054,7 @@ def db_reporting_login(
     Its generated password is shown once, here, and written to no file: keep it in Tableau
     or your password manager. The role's grants on the marts come with each build.
     """
-    from runner.reporting_login import create_reporting_login
+    from runner.postgres.reporting_login import create_reporting_login
 
     output = ui.Output(False, False)
     with _user_errors(output):

@@ -12,11 +12,11 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from runner import connection as connection_module
-from runner.connection import ConnectionError_, ConnectionInfo
-from runner.dbt_invoke import DBT_PROJECT_FILE, dbt_versions
-from runner.moodle_schema import missing_tables, validate_identifier, validate_prefix
-from runner.profiles import EXAMPLE_PROFILE, PROFILES_DIR, profile_targets, user_profiles_dir
+from runner.dbt.invoke import DBT_PROJECT_FILE, dbt_versions
+from runner.dbt.profiles import EXAMPLE_PROFILE, PROFILES_DIR, profile_targets, user_profiles_dir
+from runner.moodle.schema import missing_tables, validate_identifier, validate_prefix
+from runner.postgres import connection as connection_module
+from runner.postgres.connection import ConnectionError_, ConnectionInfo
 from runner.user_errors import UserError
 
 OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
@@ -80,7 +80,7 @@ def configured_connection() -> tuple[ConnectionInfo | None, CheckResult]:
         except ConnectionError_ as error:
             return None, CheckResult("database settings", FAIL, str(error))
         return info, CheckResult("database settings", OK, f"{info.describe()} (from PG* variables)")
-    from runner.embedded import EmbeddedPostgres
+    from runner.postgres.embedded import EmbeddedPostgres
 
     status = EmbeddedPostgres().status()
     if not status.initialised:

@@ -15,14 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from runner.build import BuildOptions, run_build
-from runner.connection import ConnectionInfo
-from runner.dbt_invoke import DbtOutcome, NodeProgress
-from runner.docs_site import DocsReport, generate_docs
-from runner.export import ExportReport, export_marts
-from runner.moodle_schema import REQUIRED_TABLES, missing_tables
-from runner.summary import MartTable, mart_tables, next_steps, tableau_connection, warning_reasons
-from runner.tableau import TableauReport
+from runner.dbt.build import BuildOptions, run_build
+from runner.dbt.docs_site import DocsReport, generate_docs
+from runner.dbt.invoke import DbtOutcome, NodeProgress
+from runner.moodle.schema import REQUIRED_TABLES, missing_tables
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import ExportReport, export_marts
+from runner.publishing.summary import (
+    MartTable,
+    mart_tables,
+    next_steps,
+    tableau_connection,
+    warning_reasons,
+)
+from runner.publishing.tableau import TableauReport
 from runner.user_errors import UserError
 
 
@@ -131,12 +137,12 @@ def run_demo(
     schema: str = "public",
     prefix: str = "mdl_",
 ) -> DemoReport:
-    from runner.connection import is_configured
-    from runner.database import ensure_database, resolve_connection
-    from runner.dbt_invoke import target_dir
-    from runner.profiles import PROJECT_PROFILE
-    from runner.tableau import load_manifest, write_tableau_sources
-    from runner.tableau_workbook import write_learner_workbook
+    from runner.dbt.invoke import target_dir
+    from runner.dbt.profiles import PROJECT_PROFILE
+    from runner.postgres.admin import ensure_database, resolve_connection
+    from runner.postgres.connection import is_configured
+    from runner.publishing.tableau import load_manifest, write_tableau_sources
+    from runner.publishing.tableau_workbook import write_learner_workbook
 
     report = DemoReport()
     with ui.step("database"), timed(report, "database"):

@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from runner.connection import ConnectionInfo
+from runner.dbt.profiles import ensure_profile, profile_targets
 from runner.paths import PROJECT_ROOT, TARGET_DIR
-from runner.profiles import ensure_profile, profile_targets
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project.yml"

@@ -1,6 +1,6 @@
 """The Tableau workbook ``learner_progress.twb``: the progress dashboard, built and ready to open.
 
-It embeds the same data sources ``runner.tableau`` writes as ``.tds`` files (same live
+It embeds the same data sources ``runner.publishing.tableau`` writes as ``.tds`` files (same live
 PostgreSQL connection, captions, descriptions and relationships; never a password) and adds
 four worksheets and one dashboard, "Learner progress":
 
@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import validate_identifier
-from runner.tableau import (
+from runner.moodle.schema import validate_identifier
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.tableau import (
     DataSource,
     MartTable,
     data_sources,

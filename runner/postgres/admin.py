@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 from psycopg2 import errors, sql
 
-from runner.connection import (
+from runner.postgres.connection import (
     ConnectionError_,
     ConnectionInfo,
     explain_connection_error,
@@ -30,8 +30,8 @@ def resolve_connection(
     use_embedded = not is_configured() if embedded is None else embedded
     if use_embedded:
         # Imported here because the embedded server uses ensure_database from this module.
-        from runner.embedded import EmbeddedPostgres
-        from runner.profiles import is_project_server, write_project_profile
+        from runner.dbt.profiles import is_project_server, write_project_profile
+        from runner.postgres.embedded import EmbeddedPostgres
 
         server = EmbeddedPostgres()
         info = server.start()

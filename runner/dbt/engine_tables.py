@@ -17,8 +17,8 @@ from typing import Any
 
 from psycopg2 import sql
 
-from runner.engines import EngineTarget
-from runner.moodle_schema import validate_identifier
+from runner.dbt.engines import EngineTarget
+from runner.moodle.schema import validate_identifier
 
 # Fractions the marts round (hours to 2 places, shares to 4) agree to this many places.
 DECIMAL_PLACES = 6

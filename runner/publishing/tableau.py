@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import validate_identifier
+from runner.moodle.schema import validate_identifier
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 DIMENSION_PREFIX = "dim_"

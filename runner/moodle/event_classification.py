@@ -5,8 +5,8 @@ rule as macros/classify_unknown_event.sql); the first matching catalogue rule re
 reviewed per-event override replaces both. `classification_rule` names the step that decided,
 so the seed shows which events follow the fallback and which are refined or overridden.
 
-    python -m runner.event_classification > seeds/moodle_event_classification.csv
-    python -m runner.event_classification --out seeds/moodle_event_classification.csv
+    python -m runner.moodle.event_classification > seeds/moodle_event_classification.csv
+    python -m runner.moodle.event_classification --out seeds/moodle_event_classification.csv
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 
 from runner.paths import PROJECT_ROOT
 
-CATALOGUE_PATH = Path(__file__).resolve().parent / "moodle_facts" / "events_catalog_moodle45.csv"
+CATALOGUE_PATH = (
+    Path(__file__).resolve().parent.parent / "moodle_facts" / "events_catalog_moodle45.csv"
+)
 SEED_PATH = PROJECT_ROOT / "seeds" / "moodle_event_classification.csv"
 
 LEARNER_ACTION = "learner_action"
@@ -450,7 +452,7 @@ def render_seed_csv(catalogue_path: Path = CATALOGUE_PATH) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m runner.event_classification",
+        prog="python -m runner.moodle.event_classification",
         description="Write the event classification seed derived from Moodle's event catalogue.",
     )
     parser.add_argument("--out", type=Path, help="file to write (default: standard output)")

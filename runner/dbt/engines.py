@@ -1,7 +1,7 @@
 """Build the dbt project on PostgreSQL, DuckDB or Spark from the same Moodle data, and time it.
 
 PostgreSQL reads the Moodle tables themselves; DuckDB and Spark read the Parquet export of
-those tables (runner.parquet_source), through the views the project's on-run-start hook puts
+those tables (runner.moodle.parquet_source), through the views the project's on-run-start hook puts
 over it. Each build runs `dbt` in a subprocess with the example profile's target of the same
 name and its own work folder (dbt's target/ and logs/, the DuckDB file, Spark's metastore and
 warehouse), so builds on different engines never share state, and a Spark JVM ends with its
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 ENGINES = ("postgres", "duckdb", "spark")
 PROFILES_EXAMPLE = PROJECT_ROOT / "profiles.example.yml"

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.build_lock import build_lock
-from runner.connection import ConnectionInfo
-from runner.dbt_invoke import (
+from runner.dbt.build_lock import build_lock
+from runner.dbt.invoke import (
     DbtOutcome,
     NodeProgress,
     check_target,
@@ -16,8 +15,9 @@ from runner.dbt_invoke import (
     run_dbt,
     vars_argument,
 )
-from runner.moodle_schema import missing_tables, validate_identifier, validate_prefix
-from runner.profiles import ensure_profile
+from runner.dbt.profiles import ensure_profile
+from runner.moodle.schema import missing_tables, validate_identifier, validate_prefix
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from psycopg2 import sql
 
-from runner.build import BuildOptions, run_build
-from runner.build_lock import build_lock
-from runner.connection import ConnectionInfo
-from runner.dbt_invoke import DbtOutcome, NodeProgress, declared_vars
-from runner.moodle_schema import validate_identifier, validate_prefix
+from runner.dbt.build import BuildOptions, run_build
+from runner.dbt.build_lock import build_lock
+from runner.dbt.invoke import DbtOutcome, NodeProgress, declared_vars
+from runner.moodle.schema import validate_identifier, validate_prefix
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 ARCHIVE_MODEL = "archive_moodle__logstore_standard_log"

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from runner.dbt_invoke import DbtOutcome, NodeProgress, first_meaningful_line
+from runner.dbt.invoke import DbtOutcome, NodeProgress, first_meaningful_line
 
 STATUS_STYLES = {
     "success": "green",

@@ -26,8 +26,10 @@ from typing import Any
 
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.export import (
+from runner.moodle.schema import validate_identifier
+from runner.paths import RUNTIME_DIR
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import (
     PARTIAL_NAME,
     Progress,
     StagedFiles,
@@ -38,8 +40,6 @@ from runner.export import (
     snapshot,
     sync,
 )
-from runner.moodle_schema import validate_identifier
-from runner.paths import RUNTIME_DIR
 from runner.user_errors import UserError
 
 INSTALL_HINT = "install with pip install -e '.[hyper]'"

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import validate_identifier
+from runner.moodle.schema import validate_identifier
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 # Every metric of learner_tiers: the study's three, then the two learner-reflecting ones.

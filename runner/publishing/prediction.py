@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import validate_identifier
+from runner.moodle.schema import validate_identifier
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 FEATURES_TABLE = "learner_dropout_features"

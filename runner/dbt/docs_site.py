@@ -18,8 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from runner.connection import ConnectionInfo
-from runner.dbt_invoke import (
+from runner.dbt.invoke import (
     DbtOutcome,
     NodeProgress,
     first_meaningful_line,
@@ -27,6 +26,7 @@ from runner.dbt_invoke import (
     target_dir,
 )
 from runner.paths import EXPORTS_DIR
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 DEFAULT_DOCS_DIR = EXPORTS_DIR / "docs"

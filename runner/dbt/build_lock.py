@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 

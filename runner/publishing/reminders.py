@@ -23,8 +23,8 @@ from typing import Any
 
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import validate_identifier
+from runner.moodle.schema import validate_identifier
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 MART_TABLE = "learner_upcoming_deadlines"

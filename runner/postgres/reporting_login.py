@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.embedded import scram_verifier
+from runner.postgres.connection import ConnectionInfo
+from runner.postgres.embedded import scram_verifier
 from runner.user_errors import UserError
 
 DEFAULT_REPORTING_ROLE = "bi_reader"

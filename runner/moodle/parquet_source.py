@@ -36,15 +36,15 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.export import process_alive
-from runner.moodle_schema import (
+from runner.moodle.schema import (
     REQUIRED_TABLES,
     missing_tables,
     validate_identifier,
     validate_prefix,
 )
 from runner.paths import DEFAULT_PARQUET_DIR
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import process_alive
 from runner.user_errors import UserError
 
 MANIFEST_NAME = "_manifest.json"

@@ -49,10 +49,10 @@ from pathlib import Path
 
 import psycopg2
 
-from runner.connection import ConnectionError_, ConnectionInfo
-from runner.database import ensure_database
 from runner.paths import EMBEDDED_PG_DIR
-from runner.pg_tools import EMBEDDED_MAJOR, PgToolError, server_bin_dir, tool_version
+from runner.postgres.admin import ensure_database
+from runner.postgres.connection import ConnectionError_, ConnectionInfo
+from runner.postgres.pg_tools import EMBEDDED_MAJOR, PgToolError, server_bin_dir, tool_version
 
 DEFAULT_PORT = 54329
 # How many ports above the preferred one are tried before any free port is taken.

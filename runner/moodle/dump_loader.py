@@ -19,7 +19,7 @@ How (chosen for robustness; the 2.4 MB dump of a ~490-table site takes a few sec
 Existing tables are never clobbered unless ``replace=True`` (then the 20 tables are dropped
 with CASCADE, which also drops views built on them; dbt rebuilds those). The user needs the
 right to create databases (for the scratch one). The client programs come from
-``runner.pg_tools`` (the bundled ones, matched to the server's version).
+``runner.postgres.pg_tools`` (the bundled ones, matched to the server's version).
 """
 
 from __future__ import annotations
@@ -41,15 +41,15 @@ from typing import IO
 
 from psycopg2 import errors, sql
 
-from runner.connection import LIBPQ_VARIABLES, ConnectionInfo
-from runner.moodle_schema import (
+from runner.moodle.schema import (
     DEFAULT_PREFIX,
     REQUIRED_TABLES,
     missing_tables,
     validate_identifier,
     validate_prefix,
 )
-from runner.pg_tools import PgToolError, bundled_bin_dirs, find_tool
+from runner.postgres.connection import LIBPQ_VARIABLES, ConnectionInfo
+from runner.postgres.pg_tools import PgToolError, bundled_bin_dirs, find_tool
 
 SCRATCH_PREFIX = "ma_restore_"
 CHUNK_BYTES = 1 << 20
