@@ -24,7 +24,8 @@ from bench.report import (
 )
 from bench.run import run_benchmark
 from bench.settings import DEFAULT_SCALES, BenchSettings
-from runner.postgres.admin import check_reachable, resolve_connection
+from runner.dbt.server import resolve_connection
+from runner.postgres.admin import check_reachable
 from runner.postgres.connection import ConnectionError_
 from runner.user_errors import UserError
 

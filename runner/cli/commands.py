@@ -119,7 +119,8 @@ def _validated(check: Callable[[], object]) -> None:
 
 def _connection() -> ConnectionInfo:
     """The configured database (PG* variables) or the embedded server, created if needed."""
-    from runner.postgres.admin import check_reachable, ensure_database, resolve_connection
+    from runner.dbt.server import resolve_connection
+    from runner.postgres.admin import check_reachable, ensure_database
 
     info = resolve_connection()
     ensure_database(info)
@@ -129,7 +130,8 @@ def _connection() -> ConnectionInfo:
 
 def _existing_connection() -> ConnectionInfo:
     """Like _connection, for commands that read: the database must exist already."""
-    from runner.postgres.admin import check_reachable, resolve_connection
+    from runner.dbt.server import resolve_connection
+    from runner.postgres.admin import check_reachable
 
     info = resolve_connection()
     check_reachable(info)
@@ -1021,7 +1023,7 @@ def db_url(
     eval "$(moodle-analytics db url)" points psql and dbt at it; for the embedded server
     that includes PGPASSFILE, libpq's password file holding its superuser's password.
     """
-    from runner.postgres.admin import resolve_connection
+    from runner.dbt.server import resolve_connection
 
     output = ui.Output(format is UrlFormat.json, False)
     with _user_errors(output):

@@ -139,7 +139,8 @@ def run_demo(
 ) -> DemoReport:
     from runner.dbt.invoke import target_dir
     from runner.dbt.profiles import PROJECT_PROFILE
-    from runner.postgres.admin import ensure_database, resolve_connection
+    from runner.dbt.server import resolve_connection
+    from runner.postgres.admin import ensure_database
     from runner.postgres.connection import is_configured
     from runner.publishing.tableau import load_manifest, write_tableau_sources
     from runner.publishing.tableau_workbook import write_learner_workbook

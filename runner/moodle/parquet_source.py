@@ -44,7 +44,7 @@ from runner.moodle.schema import (
 )
 from runner.paths import DEFAULT_PARQUET_DIR
 from runner.postgres.connection import ConnectionInfo
-from runner.publishing.export import process_alive
+from runner.processes import process_alive
 from runner.user_errors import UserError
 
 MANIFEST_NAME = "_manifest.json"

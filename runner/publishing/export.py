@@ -27,6 +27,7 @@ from psycopg2 import sql
 
 from runner.moodle.schema import validate_identifier
 from runner.postgres.connection import ConnectionInfo
+from runner.processes import process_alive
 from runner.user_errors import UserError
 
 # Every metric of learner_tiers: the study's three, then the two learner-reflecting ones.
@@ -141,16 +142,6 @@ def _prepare_folder(out_dir: Path) -> None:
     except OSError as error:
         raise UserError(f"cannot create export folder {out_dir}: {error.strerror}") from error
     _remove_stale_partials(out_dir)
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def file_digest(path: Path) -> tuple[int, str]:

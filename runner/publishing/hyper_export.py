@@ -29,13 +29,13 @@ from psycopg2 import sql
 from runner.moodle.schema import validate_identifier
 from runner.paths import RUNTIME_DIR
 from runner.postgres.connection import ConnectionInfo
+from runner.processes import process_alive
 from runner.publishing.export import (
     PARTIAL_NAME,
     Progress,
     StagedFiles,
     copy_csv,
     file_digest,
-    process_alive,
     relations,
     snapshot,
     sync,
