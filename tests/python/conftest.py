@@ -189,7 +189,7 @@ def shared_build(pg_server: ConnectionInfo) -> SharedBuild:
 def real_site_build(shared_build: SharedBuild) -> tuple[ConnectionInfo, Path]:
     """The real Moodle 4.5 site (tests/data) after a whole `dbt build` with the default vars:
     (the database, the work folder whose target/ holds dbt's manifest). Read only."""
-    from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+    from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
     def build(info: ConnectionInfo, work_dir: Path) -> None:
         load_real_moodle(info)

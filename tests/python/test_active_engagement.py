@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
-from metric_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.metric_reference import (
     LOGIN_ACTIONS,
     Expected,
     LogRow,
@@ -23,7 +23,7 @@ from metric_reference import (
     impersonated_ids,
     rows_by_user,
 )
-from metric_reference import ActiveSettings as Settings
+from support.metric_reference import ActiveSettings as Settings
 
 from runner.postgres.connection import ConnectionInfo
 

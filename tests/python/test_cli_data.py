@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from cli_helpers import (
+from support.cli_helpers import (
     REAL_DUMP_SQL,
     assert_clean_failure,
     cli_env,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from support.cli_helpers import run_cli
 
 from runner.postgres.connection import LIBPQ_VARIABLES
 from runner.postgres.pg_tools import find_tool

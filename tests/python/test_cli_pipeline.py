@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from cli_helpers import (
+from support.cli_helpers import (
     HeadlessChromium,
     chromium_binary,
     cli_env,

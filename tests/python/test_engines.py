@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from copy_cases import CopyCase, add_copy_cases, copies_by_definition
-from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, run_dbt
 from psycopg2 import sql
+from support.copy_cases import CopyCase, add_copy_cases, copies_by_definition
+from support.dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, run_dbt
 
 from runner.dbt.engine_tables import TableRows, normalised, read_tables
 from runner.dbt.engines import EngineBuild, EngineTarget, build_on_engine

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import cli_env, invoke
 from psycopg2 import sql
+from support.cli_helpers import cli_env, invoke
 from typer.main import get_command
 
 from runner.cli.commands import app

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
-from metric_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.metric_reference import (
     ActiveSettings,
     LogRow,
     MoodleRows,
@@ -29,7 +29,7 @@ from metric_reference import (
     sessionise,
     user_figures,
 )
-from reliability_support import cli_environment, run_cli
+from support.reliability_support import cli_environment, run_cli
 
 from runner.postgres.connection import ConnectionInfo
 

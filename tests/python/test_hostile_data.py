@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import cli_env, invoke
-from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.cli_helpers import cli_env, invoke
+from support.dbt_helpers import (
+    MARTS_EMPTY_UNTIL_TRAINED,
+    assert_dbt_succeeded,
+    load_real_moodle,
+    run_dbt,
+)
 
 from runner.generator import generate
 from runner.generator.anomalies import LOG_ANOMALIES

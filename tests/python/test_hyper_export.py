@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_clean_failure, cli_env, invoke
-from dbt_helpers import MARTS_EMPTY_ON_THE_REAL_SITE
+from support.cli_helpers import assert_clean_failure, cli_env, invoke
+from support.dbt_helpers import MARTS_EMPTY_ON_THE_REAL_SITE
 
 from runner.postgres.connection import ConnectionInfo
 from runner.publishing.export import PARTIAL_NAME

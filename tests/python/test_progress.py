@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from progress_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.progress_reference import (
     LOGIN_ACTIONS,
     RawSite,
     build_real_site,

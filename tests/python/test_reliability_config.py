@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import assert_clean_failure, invoke
-from dbt_helpers import REAL_DUMP_SQL, run_dbt
 from psycopg2 import sql
-from reliability_support import DatabaseState, assert_unchanged, database_state
+from support.cli_helpers import assert_clean_failure, invoke
+from support.dbt_helpers import REAL_DUMP_SQL, run_dbt
+from support.reliability_support import DatabaseState, assert_unchanged, database_state
 
 from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 INJECTION = '"; drop schema mart cascade; --'
 QUOTE_INJECTION = "' or '1'='1'; drop schema mart cascade; --"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
 from runner.postgres.connection import ConnectionInfo
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from cli_helpers import password_marker
+from support.cli_helpers import password_marker
 
 from runner.postgres.connection import ConnectionInfo
 from runner.publishing.tableau import business_caption, write_tableau_sources

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_helpers import password_marker
 from lxml import etree
-from tableau_schema import schema_errors
+from support.cli_helpers import password_marker
+from support.tableau_schema import schema_errors
 
 from runner.paths import PROJECT_ROOT
 from runner.postgres.connection import ConnectionInfo

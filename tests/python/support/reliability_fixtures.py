@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, run_dbt
 from psycopg2 import sql
 
 from runner.generator import generate
 from runner.postgres.connection import ConnectionInfo
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
 
 SCALE = 0.05
 SEED = 11

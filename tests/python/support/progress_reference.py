@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
-
 from runner.postgres.connection import ConnectionInfo
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
 LOGIN_ACTIONS = frozenset({"loggedin", "loggedinas"})
 CAP_SECONDS = 4 * 3600
