@@ -1,4 +1,4 @@
-"""The whole `dbt build` on DuckDB and Spark, beside PostgreSQL's, at one scale (issue 9).
+"""The whole `dbt build` on DuckDB and Spark, beside PostgreSQL's, at one scale.
 
 Both read the Parquet export of the Moodle tables (runner.moodle.parquet_source), which is timed as
 a step of its own. Each build is the same project, vars and tests as PostgreSQL's; its wall

@@ -19,12 +19,12 @@ DATABASE_PREFIX = "moodle_bench_scale_"
 class BenchSettings:
     scales: tuple[float, ...] = DEFAULT_SCALES
     engines: tuple[str, ...] = ("project", "pandas", "original")
-    # The whole dbt build on these engines too, beside PostgreSQL's (issue 9).
+    # The whole dbt build on these engines too, beside PostgreSQL's, to show when to move.
     dbt_engines: tuple[str, ...] = ("duckdb", "spark")
     seed: int = 2019
     sample_users: int = 200
     floor_repeats: int = 2
-    # Scales at which one day's incremental run is measured (issue 6 asks for scale 10).
+    # Scales at which one day's incremental run is measured (10: a large site's nightly run).
     incremental_scales: tuple[float, ...] = (10.0,)
     keep_databases: bool = False
     reuse_data: bool = False
