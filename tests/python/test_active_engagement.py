@@ -1,4 +1,4 @@
-"""The learner-reflecting measures (active sessions and time) against an independent computation in Python.
+"""The learner-reflecting measures (active sessions, time) against an independent computation.
 
 `dbt build` runs on the real Moodle 4.5 site (tests/data) with the default vars and with the
 active-session vars changed; then the learner's own actions and their active sessions are
