@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.engines import EngineRun
+from bench.sessionisers import EngineRun
 
 
 class EnginesDisagree(RuntimeError):

@@ -12,7 +12,6 @@ from rich.console import Console
 from bench.agreement import EnginesDisagree, require_agreement
 from bench.dbt_build import DbtBuildFailed
 from bench.dbt_engines import DBT_ENGINES
-from bench.engines import ENGINES
 from bench.report import (
     default_output_path,
     engines_table,
@@ -23,6 +22,7 @@ from bench.report import (
     write_document,
 )
 from bench.run import run_benchmark
+from bench.sessionisers import ENGINES
 from bench.settings import DEFAULT_SCALES, BenchSettings
 from runner.dbt.server import resolve_connection
 from runner.postgres.admin import check_reachable

@@ -13,12 +13,12 @@ from psycopg2 import sql
 from bench.agreement import Agreement, compare_engines
 from bench.dbt_build import DbtBuildFailed
 from bench.dbt_engines import EngineBuildResult, ParquetExport, build_engine, export_moodle_tables
-from bench.engines import ENGINES, EngineRun, ProjectEngine, ScaleContext
 from bench.floor import FloorResult, measure_floor
 from bench.incremental import IncrementalResult, run_incremental
 from bench.log_source import LogSource
 from bench.memory import MemoryPeak, measure_peak
 from bench.rules import SessionRules
+from bench.sessionisers import ENGINES, EngineRun, ProjectEngine, ScaleContext
 from bench.settings import DATABASE_PREFIX, BenchSettings, database_name
 from runner.generator import generate
 from runner.generator.generate import existing_tables

@@ -18,13 +18,6 @@ from bench.agreement import EnginesDisagree, compare_engines, require_agreement
 from bench.cli import parse_dbt_engines, parse_engines, parse_scales
 from bench.dbt_build import dbt_error_summary
 from bench.dbt_engines import EngineBuildResult, export_moodle_tables, spark_partitions
-from bench.engines import (
-    EngineRun,
-    OriginalPortEngine,
-    PandasEngine,
-    ProjectEngine,
-    ScaleContext,
-)
 from bench.floor import measure_floor
 from bench.incremental import DAY_SECONDS, append_one_day, remove_rows_after
 from bench.log_source import LogSource, read_log_frame, read_user_ids
@@ -34,6 +27,13 @@ from bench.pandas_sessions import pandas_dedication
 from bench.report import engines_table, evaluate_targets, results_document, scale_rows
 from bench.rules import SessionRules, UserDedication
 from bench.run import ScaleResult
+from bench.sessionisers import (
+    EngineRun,
+    OriginalPortEngine,
+    PandasEngine,
+    ProjectEngine,
+    ScaleContext,
+)
 from bench.settings import BenchSettings
 from runner.generator import generate
 from runner.postgres.connection import ConnectionInfo
