@@ -313,7 +313,7 @@ def results_document(
         "machine": machine,
         "settings": {
             "scales": list(settings.scales),
-            "engines": list(settings.engines),
+            "engines": list(settings.sessionisers),
             "seed": settings.seed,
             "sample_users": settings.sample_users,
             "floor_repeats": settings.floor_repeats,

@@ -1,8 +1,9 @@
-"""The engines that sessionise the log, one class each, all reporting the same EngineRun.
+"""The sessionisers: implementations that sessionise the log, one class each, all reporting the
+same SessioniserRun ("engines" in this project means dbt targets: see runner.dbt.engines).
 
-To benchmark another engine (DuckDB, Spark), add a class with a ``name``, a ``label`` and a
-``run(context)`` returning an EngineRun, and register it in ENGINES. The agreement check and
-the report treat every engine alike.
+To benchmark another implementation, add a class with a ``name``, a ``label`` and a
+``run(context)`` returning a SessioniserRun, and register it in SESSIONISERS. The agreement check
+and the report treat every sessioniser alike.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class ScaleContext:
 
 
 @dataclass
-class EngineRun:
+class SessioniserRun:
     engine: str
     label: str
     seconds: float  # end to end, for what the engine covered
@@ -71,14 +72,14 @@ class EngineRun:
         }
 
 
-class Engine(Protocol):
+class Sessioniser(Protocol):
     name: ClassVar[str]
     label: ClassVar[str]
 
-    def run(self, context: ScaleContext) -> EngineRun: ...
+    def run(self, context: ScaleContext) -> SessioniserRun: ...
 
 
-class ProjectEngine:
+class ProjectSessioniser:
     """The dbt project on PostgreSQL: the whole `dbt build`, timed per model by dbt itself."""
 
     name = "project"
@@ -87,7 +88,7 @@ class ProjectEngine:
     def __init__(self) -> None:
         self.build: BuildTiming | None = None
 
-    def run(self, context: ScaleContext) -> EngineRun:
+    def run(self, context: ScaleContext) -> SessioniserRun:
         info = context.source.info
         with measure_peak(info) as build_memory:
             self.build = run_dbt_build(
@@ -107,7 +108,7 @@ class ProjectEngine:
         alone.require_sessionisation()
         dedication = read_project_dedication(context.source)
         seconds = alone.sessionisation_seconds
-        return EngineRun(
+        return SessioniserRun(
             engine=self.name,
             label=self.label,
             seconds=seconds,
@@ -143,13 +144,13 @@ def read_project_dedication(source: LogSource) -> dict[int, UserDedication]:
         connection.close()
 
 
-class PandasEngine:
+class PandasSessioniser:
     """The vectorised pandas version, end to end: read the rows, then sessionise them."""
 
     name = "pandas"
     label = "pandas vectorised: read + sessionise"
 
-    def run(self, context: ScaleContext) -> EngineRun:
+    def run(self, context: ScaleContext) -> SessioniserRun:
         with measure_peak(context.source.info) as memory:
             started = time.perf_counter()
             log = read_log_frame(context.source)
@@ -159,7 +160,7 @@ class PandasEngine:
             finished = time.perf_counter()
             rows = int(log["userid"].isin(user_ids).sum())
             del log
-        return EngineRun(
+        return SessioniserRun(
             engine=self.name,
             label=self.label,
             seconds=finished - started,
@@ -175,13 +176,13 @@ class PandasEngine:
         )
 
 
-class OriginalPortEngine:
+class OriginalPortSessioniser:
     """The original analysis's per-user Python loops, on a random sample of users."""
 
     name = "original"
     label = "original analysis's loops (port)"
 
-    def run(self, context: ScaleContext) -> EngineRun:
+    def run(self, context: ScaleContext) -> SessioniserRun:
         with measure_peak(context.source.info) as memory:
             started = time.perf_counter()
             log = read_log_frame(context.source)
@@ -195,7 +196,7 @@ class OriginalPortEngine:
             loop_seconds = time.perf_counter() - loop_started
             del log
         share = len(sample) / len(active_users) if len(active_users) else 1.0
-        return EngineRun(
+        return SessioniserRun(
             engine=self.name,
             label=self.label,
             seconds=loop_seconds,
@@ -220,8 +221,8 @@ def sample_users(users: np.ndarray, size: int, seed: int) -> list[int]:
     return sorted(int(user) for user in rng.choice(users, size=size, replace=False))
 
 
-ENGINES: dict[str, type[Engine]] = {
-    ProjectEngine.name: ProjectEngine,
-    PandasEngine.name: PandasEngine,
-    OriginalPortEngine.name: OriginalPortEngine,
+SESSIONISERS: dict[str, type[Sessioniser]] = {
+    ProjectSessioniser.name: ProjectSessioniser,
+    PandasSessioniser.name: PandasSessioniser,
+    OriginalPortSessioniser.name: OriginalPortSessioniser,
 }
