@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.dbt.build_lock import build_lock
+from runner.dbt.command import vars_argument
 from runner.dbt.invoke import (
     DbtOutcome,
     NodeProgress,
     check_target,
     declared_vars,
     run_dbt,
-    vars_argument,
 )
 from runner.dbt.profiles import ensure_profile
 from runner.moodle.schema import missing_tables, validate_identifier, validate_prefix

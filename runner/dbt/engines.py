@@ -10,23 +10,23 @@ build. `build_on_engine` returns dbt's own per-node timings: the benchmark calls
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.dbt.command import (
+    NodeOutcome,
+    dbt_arguments,
+    location_arguments,
+    run_dbt_subprocess,
+)
 from runner.paths import PROJECT_ROOT
 from runner.postgres.connection import ConnectionInfo
 
 ENGINES = ("postgres", "duckdb", "spark")
 PROFILES_EXAMPLE = PROJECT_ROOT / "profiles.example.yml"
-FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 DUCKDB_FILE = "warehouse.duckdb"
 SPARK_FOLDER = "spark"
 # dbt's console output, kept in the work folder (Spark's own log lines go there too).
@@ -83,27 +83,13 @@ class EngineTarget:
         return {"moodle_source_format": "parquet", "moodle_parquet_path": str(self.parquet_dir)}
 
 
-@dataclass(frozen=True)
-class NodeTiming:
-    unique_id: str
-    name: str
-    resource_type: str
-    status: str
-    seconds: float
-    message: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
-
-
 @dataclass
 class EngineBuild:
     engine: str
     command: list[str]
     return_code: int
     wall_seconds: float
-    nodes: list[NodeTiming] = field(default_factory=list)
+    nodes: list[NodeOutcome] = field(default_factory=list)
     output_file: Path | None = None
 
     @property
@@ -111,7 +97,7 @@ class EngineBuild:
         return self.return_code == 0 and not self.failed_nodes
 
     @property
-    def failed_nodes(self) -> list[NodeTiming]:
+    def failed_nodes(self) -> list[NodeOutcome]:
         return [node for node in self.nodes if node.failed]
 
     def seconds_by_type(self) -> dict[str, float]:
@@ -143,10 +129,6 @@ class EngineBuild:
         }
 
 
-def dbt_executable() -> Path:
-    return Path(sys.executable).parent / "dbt"
-
-
 def _prepare_work_dir(target: EngineTarget) -> Path:
     profiles_dir = target.work_dir / "profiles"
     profiles_dir.mkdir(parents=True, exist_ok=True)
@@ -173,75 +155,34 @@ def build_on_engine(
     """
     profiles_dir = _prepare_work_dir(target)
     target_dir = target.work_dir / "target"
-    (target_dir / "run_results.json").unlink(missing_ok=True)
-    arguments = [command, "--target", target.engine]
-    for selector in select:
-        arguments += ["--select", selector]
-    for selector in exclude:
-        arguments += ["--exclude", selector]
-    if threads is not None:
-        arguments += ["--threads", str(threads)]
-    arguments += list(extra_args)
-    all_vars = {**target.dbt_vars(), **(dbt_vars or {})}
-    if all_vars:
-        arguments += ["--vars", json.dumps(all_vars)]
-    full_command = [
-        str(dbt_executable()),
-        *arguments,
-        "--project-dir",
-        str(PROJECT_ROOT),
-        "--profiles-dir",
-        str(profiles_dir),
-        "--target-path",
-        str(target_dir),
-        "--log-path",
-        str(target.work_dir / "logs"),
-    ]
-    output_file = target.work_dir / OUTPUT_FILE
-    started = time.perf_counter()
-    with output_file.open("w", encoding="utf-8") as output:
-        completed = subprocess.run(
-            full_command,
-            cwd=target.work_dir,
-            env={**os.environ, **target.environment()},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
-    wall_seconds = time.perf_counter() - started
+    arguments = dbt_arguments(
+        command,
+        target=target.engine,
+        select=select,
+        exclude=exclude,
+        threads=threads,
+        extra=extra_args,
+        dbt_vars={**target.dbt_vars(), **(dbt_vars or {})},
+    )
+    run = run_dbt_subprocess(
+        arguments,
+        locations=location_arguments(
+            project_dir=PROJECT_ROOT,
+            profiles_dir=profiles_dir,
+            target_path=target_dir,
+            log_path=target.work_dir / "logs",
+        ),
+        target_path=target_dir,
+        work_dir=target.work_dir,
+        env=target.environment(),
+        output_file=target.work_dir / OUTPUT_FILE,
+        timeout=timeout,
+    )
     return EngineBuild(
         engine=target.engine,
         command=arguments,
-        return_code=completed.returncode,
-        wall_seconds=wall_seconds,
-        nodes=read_node_timings(target_dir),
-        output_file=output_file,
+        return_code=run.return_code,
+        wall_seconds=run.wall_seconds,
+        nodes=run.nodes,
+        output_file=run.output_file,
     )
-
-
-def read_node_timings(target_dir: Path) -> list[NodeTiming]:
-    """Per-node status and execution time from dbt's run_results.json (empty when absent)."""
-    path = target_dir / "run_results.json"
-    if not path.exists():
-        return []
-    results = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        NodeTiming(
-            unique_id=result["unique_id"],
-            name=_node_name(result["unique_id"]),
-            resource_type=result["unique_id"].split(".", 1)[0],
-            status=str(result["status"]),
-            seconds=float(result.get("execution_time") or 0.0),
-            message=result.get("message"),
-        )
-        for result in results["results"]
-    ]
-
-
-def _node_name(unique_id: str) -> str:
-    """model.<project>.dim_user -> dim_user; unit tests and hooks are named by their last part."""
-    parts = unique_id.split(".")
-    if parts[0] in ("unit_test", "operation") or len(parts) < 3:
-        return parts[-1]
-    return parts[2]

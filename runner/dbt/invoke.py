@@ -1,5 +1,7 @@
 """Run dbt in-process through its programmatic API, with progress events and plain results.
 
+The in-process way of runner.dbt.command: the CLI's builds, with live progress.
+
 dbt does all the transforming; this module only prepares its environment (profile,
 connection through the libpq variables, no usage tracking), reports node-by-node progress
 from dbt's own events and turns the run results into a small, printable outcome.
@@ -8,12 +10,11 @@ from dbt's own events and turns the run results into a small, printable outcome.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +22,13 @@ from typing import Any
 
 import yaml
 
+from runner.dbt.command import NodeOutcome, location_arguments
 from runner.dbt.profiles import ensure_profile, profile_targets
 from runner.paths import PROJECT_ROOT, TARGET_DIR
 from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project.yml"
-FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 
 # dbtRunner keeps global state (flags, adapters, event manager): one invocation at a time.
 _INVOCATION_LOCK = threading.Lock()
@@ -43,34 +44,6 @@ class NodeProgress:
     name: str = ""
     resource_type: str = ""
     status: str = ""
-
-
-@dataclass(frozen=True)
-class NodeOutcome:
-    unique_id: str
-    name: str
-    resource_type: str
-    status: str
-    message: str | None
-    seconds: float
-    failures: int | None
-    path: str | None
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "unique_id": self.unique_id,
-            "name": self.name,
-            "resource_type": self.resource_type,
-            "status": self.status,
-            "message": self.message,
-            "seconds": round(self.seconds, 3),
-            "failures": self.failures,
-            "path": self.path,
-        }
 
 
 @dataclass
@@ -161,11 +134,6 @@ def parse_vars(text: str, project_file: Path = DBT_PROJECT_FILE) -> dict[str, An
     return values
 
 
-def vars_argument(values: Mapping[str, Any]) -> str:
-    """The --vars value handed to dbt (JSON is valid YAML and needs no quoting care)."""
-    return json.dumps(dict(values), default=str)
-
-
 def check_target(target: str, profiles_dir: Path) -> None:
     targets = profile_targets(profiles_dir / "profiles.yml")
     if target not in targets:
@@ -251,6 +219,7 @@ def _node_outcomes(result: Any) -> list[NodeOutcome]:
                 seconds=float(run_result.execution_time or 0.0),
                 failures=run_result.failures,
                 path=getattr(node, "original_file_path", None),
+                materialized=getattr(getattr(node, "config", None), "materialized", None),
             )
         )
     return outcomes
@@ -273,14 +242,12 @@ def run_dbt(
         profiles = ensure_profile()
         args = [
             *command,
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(profiles),
-            "--target-path",
-            str(target_dir()),
-            "--log-path",
-            str(log_dir()),
+            *location_arguments(
+                project_dir=project_dir,
+                profiles_dir=profiles,
+                target_path=target_dir(),
+                log_path=log_dir(),
+            ),
             "--log-level",
             "info" if show_dbt_output else "none",
             # The console stays quiet, but the full log a failure points to is always written.

@@ -430,8 +430,9 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
 
     from runner.cli.commands import _demo_summary
     from runner.cli.demo import DemoReport
+    from runner.dbt.command import NodeOutcome
     from runner.dbt.docs_site import DocsReport
-    from runner.dbt.invoke import DbtOutcome, NodeOutcome
+    from runner.dbt.invoke import DbtOutcome
     from runner.publishing.export import ExportedFile, ExportReport
     from runner.publishing.summary import mart_tables, warning_reasons
     from runner.publishing.tableau import TableauReport
