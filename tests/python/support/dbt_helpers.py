@@ -7,15 +7,14 @@ tests never touch ./target or ./logs and can run beside a developer's own dbt.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner.dbt.command import dbt_executable, location_arguments, vars_argument
 from runner.paths import PROJECT_ROOT
 from runner.postgres.connection import ConnectionInfo
 
@@ -27,7 +26,6 @@ MARTS_EMPTY_UNTIL_TRAINED = frozenset({"learner_dropout_risk"})
 # "expect completed on" date, so no learner has an upcoming deadline.
 MARTS_EMPTY_ON_THE_REAL_SITE = MARTS_EMPTY_UNTIL_TRAINED | {"learner_upcoming_deadlines"}
 PROFILES_EXAMPLE = PROJECT_ROOT / "profiles.example.yml"
-DBT = Path(sys.executable).parent / "dbt"
 
 
 def psql_program() -> str:
@@ -73,19 +71,17 @@ def run_dbt(
     if not (profiles_dir / "profiles.yml").exists():
         write_profiles(profiles_dir)
     command = [
-        str(DBT),
+        str(dbt_executable()),
         *args,
-        "--project-dir",
-        str(PROJECT_ROOT),
-        "--profiles-dir",
-        str(profiles_dir),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
+        *location_arguments(
+            project_dir=PROJECT_ROOT,
+            profiles_dir=profiles_dir,
+            target_path=work_dir / "target",
+            log_path=work_dir / "logs",
+        ),
     ]
     if dbt_vars:
-        command += ["--vars", json.dumps(dict(dbt_vars))]
+        command += ["--vars", vars_argument(dbt_vars)]
     env = {**os.environ, **info.libpq_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     return subprocess.run(
         command, cwd=work_dir, env=env, capture_output=True, text=True, timeout=timeout
