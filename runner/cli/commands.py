@@ -7,25 +7,45 @@ and 1 on failure with a one-line cause first. Users' mistakes never show a trace
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from runner import __version__
 from runner.cli import output as ui
+from runner.cli import renderers
 from runner.cli.help import tidy_typer_help
+from runner.cli.reports import (
+    ArchiveRebuilt,
+    Checks,
+    GeneratedSite,
+    LoginCreated,
+    ServerConnection,
+    ServerStatus,
+    ServerStopped,
+    TableauFiles,
+)
 from runner.paths import DEFAULT_PARQUET_DIR, EXPORTS_DIR
-from runner.postgres.connection import ConnectionError_, ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
+
+if TYPE_CHECKING:  # the commands import their layers when they run, to start fast
+    from runner.cli.demo import DemoReport
+    from runner.dbt.docs_site import DocsReport
+    from runner.dbt.invoke import DbtOutcome
+    from runner.dbt.log_archive import ArchiveState
+    from runner.moodle.dump_loader import LoadReport
+    from runner.moodle.parquet_source import SourceExportReport
+    from runner.publishing.export import ExportReport
+    from runner.publishing.hyper_export import HyperReport
+    from runner.publishing.prediction import TrainReport
+    from runner.publishing.reminders import ReminderReport
 
 tidy_typer_help()
 app = typer.Typer(
@@ -91,22 +111,6 @@ def main(
     The database comes from the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
     PGDATABASE); when none is set, from the embedded PostgreSQL the runner manages.
     """
-
-
-@contextmanager
-def _user_errors(output: ui.Output) -> Iterator[None]:
-    """Turn users' mistakes into a one-line message and exit code 1."""
-    try:
-        yield
-    except UserError as error:
-        output.error(error.message, error.details)
-        raise typer.Exit(1) from None
-    except ConnectionError_ as error:
-        output.error(str(error))
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        output.error("interrupted")
-        raise typer.Exit(130) from None
 
 
 def _validated(check: Callable[[], object]) -> None:
@@ -181,65 +185,13 @@ def demo(
     """
     from runner.cli.demo import run_demo
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> DemoReport:
         report = run_demo(_DemoConsole(output), scale=scale, seed=seed, out_dir=out)
         if report.build is not None and not report.build.success:
-            cause, details = ui.report_dbt_failure(output, report.build)
-            raise UserError(cause, details)
-        if json_output:
-            output.emit_json(report.as_dict())
-            return
-        output.result(_demo_summary(report))
+            raise ui.dbt_failure(report.build)
+        return report
 
-
-def _demo_summary(report) -> Table:
-    info = report.connection
-    marts = Table(show_header=True)
-    marts.add_column("table")
-    marts.add_column("rows", justify="right")
-    for mart in report.marts:
-        marts.add_row(mart.name, f"{mart.rows:,}")
-
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    if report.generation is not None:
-        grid.add_row("Moodle data", _generation_table(report.generation))
-    grid.add_row("Marts (schema mart)", marts)
-    # The embedded server's superuser is not for Tableau: a reporting login is (next steps).
-    user = "a reporting login (next steps)" if report.embedded else info.user
-    tableau = (
-        f"server {info.host}  port {info.port}  database {info.dbname}  "
-        f"user {user}  schema mart"
-        + ("  (password: the one in PGPASSWORD)" if info.password else "")
-    )
-    grid.add_row("Tableau", escape(tableau))
-    grid.add_row(
-        "Exports", f"{report.export.out_dir} ({len(report.export.files)} files, manifest.json)"
-    )
-    grid.add_row("Docs", f"{report.docs.path} (open it in a browser; no server needed)")
-    if report.tableau_sources is not None:
-        grid.add_row(
-            "Tableau sources",
-            f"{report.tableau_sources.out_dir} ({len(report.tableau_sources.files)} .tds files)",
-        )
-    data = "generated" if report.generated else "reused existing Moodle tables"
-    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps)
-    grid.add_row("Data", data)
-    grid.add_row("Timing", steps)
-    if report.warnings:
-        warned = Table.grid(padding=(0, 1))
-        for name, reason in report.warnings:
-            warned.add_row(f"[yellow]WARN[/] {escape(name)}", escape(reason))
-        grid.add_row("Warnings", warned)
-    grid.add_row(
-        "Next steps",
-        "\n".join(
-            f"{number}. {escape(step)}" for number, step in enumerate(report.next_steps(), 1)
-        ),
-    )
-    return grid
+    ui.run_command(json_output, quiet, work, renderers.demo)
 
 
 # --- build -------------------------------------------------------------------------------
@@ -286,8 +238,7 @@ def build(
     from runner.dbt.invoke import check_target, parse_vars
     from runner.dbt.profiles import ensure_profile
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> DbtOutcome:
         options = BuildOptions(
             select=list(select or []),
             exclude=list(exclude or []),
@@ -305,17 +256,15 @@ def build(
             with ui.dbt_progress(output, "dbt build") as progress:
                 outcome = run_build(info, options, on_progress=progress)
         if not outcome.success:
-            cause, details = ui.report_dbt_failure(output, outcome)
-            raise UserError(cause, details)
+            raise ui.dbt_failure(outcome)
         if not outcome.nodes:
             raise UserError(
                 "nothing to build: the selection matched no models, seeds or tests",
                 "check --select/--exclude (dbt node selection syntax)",
             )
-        if json_output:
-            output.emit_json({"ok": True, **outcome.as_dict()})
-        else:
-            output.result(ui.build_summary_table(outcome))
+        return outcome
+
+    ui.run_command(json_output, quiet, work, renderers.build)
 
 
 # --- export ------------------------------------------------------------------------------
@@ -339,22 +288,13 @@ def export(
     """
     from runner.publishing.export import export_marts
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> ExportReport:
         _validated(lambda: _validate_schema(mart_schema, "mart schema"))
         info = _existing_connection()
         with ui.rows_progress(output, "export") as progress:
-            report = export_marts(info, out, schema=mart_schema, progress=progress)
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict()})
-            return
-        table = Table(title=f"Exported to {report.out_dir} in {report.seconds:.1f} s")
-        table.add_column("file")
-        table.add_column("rows", justify="right")
-        table.add_column("bytes", justify="right")
-        for exported in report.files:
-            table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
-        output.result(table)
+            return export_marts(info, out, schema=mart_schema, progress=progress)
+
+    ui.run_command(json_output, quiet, work, renderers.export)
 
 
 @app.command("export-source")
@@ -374,22 +314,13 @@ def export_source(
     """
     from runner.moodle.parquet_source import export_source as export_tables
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> SourceExportReport:
         _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
         info = _existing_connection()
         with ui.rows_progress(output, "export-source") as progress:
-            report = export_tables(info, out, schema=schema, prefix=prefix, progress=progress)
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict()})
-            return
-        table = Table(title=f"Exported to {report.out_dir} in {report.seconds:.1f} s")
-        table.add_column("table")
-        table.add_column("rows", justify="right")
-        table.add_column("bytes", justify="right")
-        for exported in report.tables:
-            table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
-        output.result(table)
+            return export_tables(info, out, schema=schema, prefix=prefix, progress=progress)
+
+    ui.run_command(json_output, quiet, work, renderers.export_source)
 
 
 @app.command("export-hyper")
@@ -411,26 +342,14 @@ def export_hyper(
     from runner.publishing.hyper_export import export_hyper as write_extract
     from runner.publishing.hyper_export import load_hyper_api
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> HyperReport:
         _validated(lambda: _validate_schema(mart_schema, "mart schema"))
         load_hyper_api()  # before connecting: a missing extra is the first thing to fix
         info = _existing_connection()
         with ui.rows_progress(output, "export-hyper") as progress:
-            report = write_extract(info, out, schema=mart_schema, progress=progress)
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict()})
-            return
-        table = Table(title="Tables in schema mart of the extract")
-        table.add_column("table")
-        table.add_column("rows", justify="right")
-        for written in report.tables:
-            table.add_row(written.name, f"{written.rows:,}")
-        output.result(table)
-        output.result(
-            f"Tableau extract: {escape(str(report.path))} "
-            f"({report.bytes:,} bytes, {report.seconds:.1f} s)"
-        )
+            return write_extract(info, out, schema=mart_schema, progress=progress)
+
+    ui.run_command(json_output, quiet, work, renderers.export_hyper)
 
 
 def _validate_schema(schema: str, what: str) -> None:
@@ -470,22 +389,20 @@ def tableau(
     from runner.publishing.tableau import write_tableau_sources
     from runner.publishing.tableau_workbook import write_learner_workbook
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> TableauFiles:
         _validated(lambda: _validate_schema(mart_schema, "mart schema"))
         info = _existing_connection()
-        if manifest is None:
+        chosen = manifest
+        if chosen is None:
             outcome = run_dbt(["parse"], info)
             if not outcome.success:
                 raise UserError(f"dbt parse failed: {first_meaningful_line(outcome.error or '')}")
-            manifest = target_dir() / "manifest.json"
-        report = write_tableau_sources(info, out, manifest, schema=mart_schema)
-        workbook = write_learner_workbook(info, out, manifest, schema=mart_schema)
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict(), "workbook": str(workbook)})
-        else:
-            lines = [f"Tableau data source: {path}" for path in report.files]
-            output.result("\n".join([*lines, f"Tableau workbook: {workbook}"]))
+            chosen = target_dir() / "manifest.json"
+        report = write_tableau_sources(info, out, chosen, schema=mart_schema)
+        workbook = write_learner_workbook(info, out, chosen, schema=mart_schema)
+        return TableauFiles(report, workbook)
+
+    ui.run_command(json_output, quiet, work, renderers.tableau)
 
 
 # --- reminders and dropout prediction ----------------------------------------------------
@@ -526,15 +443,14 @@ def reminders(
         write_reminders,
     )
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> ReminderReport:
         check_within_days(within_days)
         day = parse_as_of(as_of)
         if file_format not in {choice.value for choice in ReminderFormat}:
             raise UserError(f"--format must be csv or json, got {file_format!r}")
         _validated(lambda: _validate_schema(mart_schema, "mart schema"))
         info = _existing_connection()
-        report = write_reminders(
+        return write_reminders(
             info,
             within_days=within_days,
             as_of=day,
@@ -542,19 +458,8 @@ def reminders(
             out=out,
             mart_schema=mart_schema,
         )
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict()})
-            return
-        contact = (
-            "with names and e-mail (include_personal_data)"
-            if report.contact_data
-            else "without contact data (user ids only)"
-        )
-        output.result(
-            f"{report.rows} open deadline(s) of {report.learners} learner(s) due "
-            f"{report.as_of.isoformat()} to {report.within_days} day(s) later "
-            f"({report.at_risk_rows} for learners at risk), {contact}: {escape(str(report.path))}"
-        )
+
+    ui.run_command(json_output, quiet, work, renderers.reminders)
 
 
 predict_app = typer.Typer(
@@ -587,8 +492,7 @@ def predict_train(
     from runner.dbt.build import BuildOptions, run_build
     from runner.publishing.prediction import count_scored_rows, load_sklearn, train, write_report
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> TrainReport:
         _validated(
             lambda: (
                 _validate_schema(mart_schema, "mart schema"),
@@ -606,37 +510,14 @@ def predict_train(
         with ui.dbt_progress(output, "dbt build learner_dropout_risk") as progress:
             outcome = run_build(info, options, on_progress=progress)
         if not outcome.success:
-            cause, details = ui.report_dbt_failure(output, outcome)
-            raise UserError(cause, details)
+            raise ui.dbt_failure(outcome)
         report.scored_rows = count_scored_rows(info, mart_schema)
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict()})
-            return
-        table = Table(title=f"Dropout model, {report.folds} folds of whole courses (out of sample)")
-        for column in ("course time", "learners", "dropouts", "AUC model", "AUC baseline"):
-            table.add_column(column, justify="right")
-        table.add_column("top 10 % model", justify="right")
-        table.add_column("top 10 % baseline", justify="right")
-        for score in report.checkpoints:
-            row = score.as_dict()
-            table.add_row(
-                f"{score.share:.0%}",
-                str(score.learners),
-                str(score.dropouts),
-                str(row["model_roc_auc"]),
-                str(row["baseline_roc_auc"]),
-                f"{score.model_precision:.3f}",
-                f"{score.baseline_precision:.3f}",
-            )
-        output.result(table)
-        verdict = "beats" if report.beats_baseline else "does NOT beat"
-        output.result(
-            f"The model {verdict} the rule-based at-risk flag. Trained on {report.course_count} "
-            f"ended courses ({report.learner_count} learners, {report.dropout_count} dropped "
-            f"out); stored in {report.model_table}; {report.scored_rows:,} learner-weeks "
-            f"scored in {mart_schema}.learner_dropout_risk. Evaluation: "
-            f"{escape(str(report.report_path))}"
-        )
+        return report
+
+    def render(output: ui.Output, report: TrainReport) -> None:
+        renderers.predict_train(output, report, mart_schema)
+
+    ui.run_command(json_output, quiet, work, render)
 
 
 # --- docs --------------------------------------------------------------------------------
@@ -663,25 +544,25 @@ def docs(
     """
     from runner.dbt.docs_site import generate_docs, make_server
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> DocsReport:
         info = _existing_connection()
         with ui.dbt_progress(output, "dbt docs generate", node_lines=False) as progress:
-            report = generate_docs(info, out, on_progress=progress)
-        if json_output:
-            output.emit_json({"ok": True, **report.as_dict()})
-        else:
-            output.result(f"Docs site: {report.path}")
-        if serve:
-            server = make_server(report.path, port)
-            host, bound = server.server_address[:2]
-            output.info(f"Serving http://{host}:{bound}/ (Ctrl-C to stop)")
-            try:
-                server.serve_forever()
-            except KeyboardInterrupt:
-                output.info("stopped")
-            finally:
-                server.server_close()
+            return generate_docs(info, out, on_progress=progress)
+
+    def serve_site(output: ui.Output, report: DocsReport) -> None:
+        if not serve:
+            return
+        server = make_server(report.path, port)
+        host, bound = server.server_address[:2]
+        output.info(f"Serving http://{host}:{bound}/ (Ctrl-C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            output.info("stopped")
+        finally:
+            server.server_close()
+
+    ui.run_command(json_output, quiet, work, renderers.docs, then=serve_site)
 
 
 # --- check -------------------------------------------------------------------------------
@@ -697,35 +578,13 @@ def check(
 
     Exits 1 if any check fails. Starts nothing.
     """
-    from runner.cli.checks import FAIL, run_checks
+    from runner.cli.checks import run_checks
 
-    output = ui.Output(json_output, False)
-    with _user_errors(output):
+    def work(output: ui.Output) -> Checks:
         _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
-        results = run_checks(schema, prefix)
-        failures = [result for result in results if result.status == FAIL]
-        if json_output:
-            output.emit_json(
-                {"ok": not failures, "checks": [result.as_dict() for result in results]}
-            )
-        else:
-            marks = {
-                "ok": "[green]✓[/]",
-                "fail": "[red]✗[/]",
-                "warn": "[yellow]![/]",
-                "skip": "[dim]-[/]",
-            }
-            for result in results:
-                output.out.print(
-                    f"{marks[result.status]} {result.name}: {escape(result.detail)}", soft_wrap=True
-                )
-        if failures:
-            if not json_output:
-                output.err.print(
-                    f"[bold red]{len(failures)} check(s) failed:[/] "
-                    + escape(", ".join(result.name for result in failures))
-                )
-            raise typer.Exit(1)
+        return Checks(run_checks(schema, prefix))
+
+    ui.run_command(json_output, False, work, renderers.check)
 
 
 def _validate_prefix(prefix: str) -> None:
@@ -763,8 +622,8 @@ def generate(
     quiet: QuietOption = False,
 ) -> None:
     """Generate a realistic synthetic Moodle 4.5 database (the 20 tables the project reads)."""
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+
+    def work(output: ui.Output) -> GeneratedSite:
         _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
         from runner.generator import generate as generate_moodle
 
@@ -787,32 +646,9 @@ def generate(
                 )
             except ValueError as error:
                 raise UserError(str(error), "use --replace to regenerate them") from None
-        if json_output:
-            output.emit_json(
-                {
-                    "ok": True,
-                    "database": info.dbname,
-                    "schema": schema,
-                    "row_counts": report.row_counts,
-                    "anomalies": report.anomalies,
-                    "seconds": round(report.seconds, 3),
-                    "log_rows_per_second": round(report.log_rows_per_second),
-                }
-            )
-            return
-        output.result(_generation_table(report))
+        return GeneratedSite(info.dbname, schema, report)
 
-
-def _generation_table(report) -> Table:
-    """Rows per generated Moodle table, titled with the generation speed."""
-    table = Table(
-        title=f"Generated in {report.seconds:.1f} s ({report.log_rows_per_second:,.0f} log rows/s)"
-    )
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in report.row_counts.items():
-        table.add_row(name, f"{rows:,}")
-    return table
+    ui.run_command(json_output, quiet, work, renderers.generate)
 
 
 @app.command("load-dump")
@@ -830,57 +666,21 @@ def load_dump(
     quiet: QuietOption = False,
 ) -> None:
     """Load a real Moodle database dump; exits 1 naming any required table it lacks."""
-    from runner.moodle.dump_loader import DumpLoadError
     from runner.moodle.dump_loader import load_dump as load
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> LoadReport:
         _validated(lambda: (_validate_schema(schema, "schema"), _validate_prefix(prefix)))
         info = _connection()
         output.info(f"Loading {path} into {escape(info.describe())}, schema {schema}")
-        try:
-            report = load(info, path, schema=schema, prefix=prefix, replace=replace)
-        except DumpLoadError as error:
-            raise UserError(str(error)) from None
+        report = load(info, path, schema=schema, prefix=prefix, replace=replace)
         for warning in report.warnings:
             output.info(f"[yellow]warning:[/] {escape(warning)}")
-        document = {
-            "ok": not report.missing_tables,
-            "format": report.format,
-            "schema": report.schema,
-            "tables_restored": report.tables_restored,
-            "missing_tables": report.missing_tables,
-            "warnings": report.warnings,
-            "seconds": round(report.seconds, 3),
-        }
-        if report.missing_tables:
-            if json_output:
-                output.emit_json(document)
-            output.err.print(
-                "[bold red]Error:[/] the dump lacks required Moodle tables: "
-                + escape(", ".join(report.missing_tables))
-            )
-            raise typer.Exit(1)
-        if json_output:
-            output.emit_json(document)
-        else:
-            output.result(
-                f"Loaded {report.format} dump into schema {report.schema} "
-                f"in {report.seconds:.1f} s "
-                f"({report.tables_restored} tables restored); all 20 Moodle tables present"
-            )
+        return report
+
+    ui.run_command(json_output, quiet, work, renderers.load_dump)
 
 
 # --- archive -----------------------------------------------------------------------------
-
-
-def _archive_table(state) -> Table:
-    table = Table(show_header=False, box=None)
-    table.add_row("archive", escape(state.archive_table))
-    table.add_row("archived log rows", f"{state.archived_rows:,}")
-    table.add_row("rows in Moodle's log", f"{state.moodle_rows:,}")
-    table.add_row("archived rows Moodle no longer has", f"{state.archived_only_rows:,}")
-    return table
 
 
 @archive_app.command("status")
@@ -894,16 +694,11 @@ def archive_status(
     from runner.dbt.invoke import parse_vars
     from runner.dbt.log_archive import inspect_archive
 
-    output = ui.Output(json_output, False)
-    with _user_errors(output):
+    def work(output: ui.Output) -> ArchiveState:
         dbt_vars = parse_vars(vars_text) if vars_text is not None else None
-        state = inspect_archive(_existing_connection(), dbt_vars)
-        if json_output:
-            output.emit_json({"ok": True, **state.as_dict()})
-        elif not state.exists:
-            output.result(f"no archive yet: the next build creates {escape(state.archive_table)}")
-        else:
-            output.result(_archive_table(state))
+        return inspect_archive(_existing_connection(), dbt_vars)
+
+    ui.run_command(json_output, False, work, renderers.archive_status)
 
 
 @archive_app.command("rebuild")
@@ -927,8 +722,7 @@ def archive_rebuild(
     from runner.dbt.invoke import parse_vars
     from runner.dbt.log_archive import inspect_archive, rebuild_archive, rebuild_refused
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
+    def work(output: ui.Output) -> ArchiveRebuilt:
         options = BuildOptions(vars=parse_vars(vars_text) if vars_text is not None else None)
         info = _existing_connection()
         state = inspect_archive(info, options.vars)
@@ -937,18 +731,10 @@ def archive_rebuild(
         with ui.dbt_progress(output, "dbt build --full-refresh") as progress:
             outcome = rebuild_archive(info, options, on_progress=progress)
         if not outcome.success:
-            cause, details = ui.report_dbt_failure(output, outcome)
-            raise UserError(cause, details)
-        if json_output:
-            output.emit_json(
-                {"ok": True, "dropped_rows": state.archived_only_rows, **outcome.as_dict()}
-            )
-        else:
-            output.result(
-                f"archive rebuilt from Moodle's log: {state.archived_only_rows:,} archived rows "
-                "Moodle no longer had were dropped"
-            )
-            output.result(ui.build_summary_table(outcome))
+            raise ui.dbt_failure(outcome)
+        return ArchiveRebuilt(state.archived_only_rows, outcome)
+
+    ui.run_command(json_output, quiet, work, renderers.archive_rebuild)
 
 
 # --- db ----------------------------------------------------------------------------------
@@ -959,13 +745,12 @@ def db_start(json_output: JsonOption = False, quiet: QuietOption = False) -> Non
     """Start the embedded PostgreSQL (initialising it on first use); reuses a running one."""
     from runner.postgres.embedded import EmbeddedPostgres
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
-        info = EmbeddedPostgres().start()
-        if json_output:
-            output.emit_json({"ok": True, **_connection_fields(info)})
-        else:
-            output.result(f"Embedded PostgreSQL running at {escape(info.describe())}")
+    ui.run_command(
+        json_output,
+        quiet,
+        lambda output: ServerConnection(EmbeddedPostgres().start()),
+        renderers.db_start,
+    )
 
 
 @db_app.command("stop")
@@ -973,13 +758,12 @@ def db_stop(json_output: JsonOption = False, quiet: QuietOption = False) -> None
     """Stop the embedded PostgreSQL."""
     from runner.postgres.embedded import EmbeddedPostgres
 
-    output = ui.Output(json_output, quiet)
-    with _user_errors(output):
-        was_running = EmbeddedPostgres().stop()
-        if json_output:
-            output.emit_json({"ok": True, "was_running": was_running})
-        else:
-            output.result("stopped" if was_running else "the embedded PostgreSQL was not running")
+    ui.run_command(
+        json_output,
+        quiet,
+        lambda output: ServerStopped(EmbeddedPostgres().stop()),
+        renderers.db_stop,
+    )
 
 
 @db_app.command("status")
@@ -987,29 +771,12 @@ def db_status(json_output: JsonOption = False) -> None:
     """Show whether the embedded PostgreSQL is set up and running (exit 1 when it is not)."""
     from runner.postgres.embedded import EmbeddedPostgres
 
-    output = ui.Output(json_output, False)
-    with _user_errors(output):
-        status = EmbeddedPostgres().status()
-        fields = {
-            "initialised": status.initialised,
-            "running": status.running,
-            "host": status.host,
-            "port": status.port,
-            "pid": status.pid,
-            "data_dir": str(status.data_dir),
-            "version": status.version,
-            "log_file": str(status.log_file) if status.log_file else None,
-            # libpq's password file (PGPASSFILE): the superuser's password, never printed.
-            "password_file": str(status.password_file),
-            "socket_dir": str(status.socket_dir),
-        }
-        if json_output:
-            output.emit_json({"ok": bool(status.running), **fields})
-        else:
-            for name, value in fields.items():
-                output.out.print(f"{name}: {escape(str(value))}")
-        if not status.running:
-            raise typer.Exit(1)
+    ui.run_command(
+        json_output,
+        False,
+        lambda output: ServerStatus(EmbeddedPostgres().status()),
+        renderers.db_status,
+    )
 
 
 @db_app.command("url")
@@ -1025,20 +792,15 @@ def db_url(
     """
     from runner.dbt.server import resolve_connection
 
-    output = ui.Output(format is UrlFormat.json, False)
-    with _user_errors(output):
-        info = resolve_connection()
-        if format is UrlFormat.json:
-            output.emit_json({"ok": True, **_connection_fields(info)})
-        elif format is UrlFormat.url:
-            # libpq reads the password file named in the URL (psql "$(moodle-analytics db url
-            # --format url)"); the password itself stays in that file.
-            passfile = f"?passfile={quote(info.passfile)}" if info.passfile else ""
-            typer.echo(info.describe() + passfile)
-        else:
-            for name, value in info.libpq_env().items():
-                if name != "PGPASSWORD":
-                    typer.echo(f"export {name}={shlex.quote(value)}")
+    def render(output: ui.Output, report: ServerConnection) -> None:
+        renderers.db_url(output, report, format.value)
+
+    ui.run_command(
+        format is UrlFormat.json,
+        False,
+        lambda output: ServerConnection(resolve_connection()),
+        render,
+    )
 
 
 @db_app.command("reporting-login")
@@ -1058,30 +820,9 @@ def db_reporting_login(
     """
     from runner.postgres.reporting_login import create_reporting_login
 
-    output = ui.Output(False, False)
-    with _user_errors(output):
+    def work(output: ui.Output) -> LoginCreated:
         _validated(lambda: _validate_schema(name, "login name"))
         info = _existing_connection()
-        login = create_reporting_login(info, name, role=role, reset=reset)
-        action = "created" if login.created else "given a new password"
-        output.info(
-            f"Login {login.name!r} {action}, member of {login.role!r}, at "
-            f"{escape(info.host)}:{info.port}, database {escape(info.dbname)}."
-        )
-        output.info("Its password, shown this once and stored nowhere:")
-        typer.echo(login.password)
+        return LoginCreated(create_reporting_login(info, name, role=role, reset=reset), info)
 
-
-def _connection_fields(info: ConnectionInfo) -> dict[str, Any]:
-    return {
-        "host": info.host,
-        "port": info.port,
-        "user": info.user,
-        "database": info.dbname,
-        "url": info.describe(),
-        "passfile": info.passfile,
-    }
-
-
-if __name__ == "__main__":
-    app()
+    ui.run_command(False, False, work, renderers.db_reporting_login)

@@ -1,5 +1,8 @@
 """How the CLI talks: messages and progress on stderr, results on stdout (JSON with --json).
 
+``run_command`` is every command's envelope: it creates the Output, turns a UserError into one
+line (and exit 1), and prints the command's report, as JSON or through its renderer.
+
 On a terminal long steps show a live progress bar; in CI logs (no terminal) they print one
 line per finished dbt node instead, so the log still tells what ran.
 """
@@ -12,8 +15,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -24,9 +28,9 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 
 from runner.dbt.invoke import DbtOutcome, NodeProgress, first_meaningful_line
+from runner.user_errors import UserError
 
 STATUS_STYLES = {
     "success": "green",
@@ -175,10 +179,10 @@ def rows_progress(output: Output, label: str) -> Iterator[Callable[[str, int], N
         yield update
 
 
-def report_dbt_failure(output: Output, outcome: DbtOutcome) -> tuple[str, str]:
-    """The one-line cause and the details of a failed dbt command."""
+def dbt_failure(outcome: DbtOutcome) -> UserError:
+    """The error of a failed dbt command: a one-line cause, each failed node in the hint."""
     if outcome.error and not outcome.failed_nodes:
-        return (
+        return UserError(
             f"dbt {outcome.command} failed: {first_meaningful_line(outcome.error)}",
             outcome.error,
         )
@@ -196,14 +200,54 @@ def report_dbt_failure(output: Output, outcome: DbtOutcome) -> tuple[str, str]:
         details.append(f"{skipped} nodes skipped because something they depend on failed")
     if outcome.log_file:
         details.append(f"dbt's full log: {outcome.log_file}")
-    return cause, "\n".join(details)
+    return UserError(cause, "\n".join(details))
 
 
-def build_summary_table(outcome: DbtOutcome) -> Table:
-    table = Table(title=f"dbt {outcome.command}: {outcome.seconds:.1f} s", show_header=True)
-    columns = ("passed", "failed", "warned", "skipped", "no_op", "total")
-    for column in columns:
-        table.add_column(column.replace("_", "-"), justify="right")
-    counts = outcome.as_dict()["counts"]
-    table.add_row(*(str(counts[key]) for key in columns))
-    return table
+class Report(Protocol):
+    """What a command reports. ``ok`` (when the report has it) False: exit 1 after printing."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=Report)
+
+
+@contextmanager
+def user_errors(output: Output) -> Iterator[None]:
+    """Turn users' mistakes into a one-line message and exit code 1; Ctrl-C into 130."""
+    try:
+        yield
+    except UserError as error:
+        output.error(error.message, error.hint)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        raise typer.Exit(130) from None
+
+
+def run_command(
+    json_output: bool,
+    quiet: bool,
+    work: Callable[[Output], R],
+    render: Callable[[Output, R], None],
+    *,
+    then: Callable[[Output, R], None] | None = None,
+) -> None:
+    """Run one command: ``work`` does it and returns its report, which is printed as JSON
+    (``{"ok": ..., **report.as_dict()}``) or by ``render``; ``then`` runs after the printing
+    (e.g. serving the docs). A report whose ``ok`` is False exits 1, after its ``problem``."""
+    output = Output(json_output, quiet)
+    with user_errors(output):
+        report = work(output)
+        ok = getattr(report, "ok", True)
+        if json_output:
+            output.emit_json({"ok": ok, **report.as_dict()})
+        else:
+            render(output, report)
+        problem = getattr(report, "problem", None)
+        if not ok and problem:
+            output.err.print(f"[bold red]Error:[/] {escape(problem)}")
+        if then is not None:
+            then(output, report)
+        if not ok:
+            raise typer.Exit(1)

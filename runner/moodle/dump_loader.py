@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from psycopg2 import errors, sql
 
@@ -50,6 +50,7 @@ from runner.moodle.schema import (
 )
 from runner.postgres.connection import LIBPQ_VARIABLES, ConnectionInfo
 from runner.postgres.pg_tools import PgToolError, bundled_bin_dirs, find_tool
+from runner.user_errors import UserError
 
 SCRATCH_PREFIX = "ma_restore_"
 CHUNK_BYTES = 1 << 20
@@ -66,7 +67,7 @@ _COPY_START = re.compile(rb'^COPY (?:(?:"[^"]*"|[^ ."]+)\.)?"?([^ "(]+)"? .*FROM
 _TABLE_DATA_ENTRY = re.compile(r"^\d+; \d+ \d+ TABLE DATA \S+ (\S+) ")
 
 
-class DumpLoadError(RuntimeError):
+class DumpLoadError(UserError):
     """The dump cannot be loaded; the message says why in one line."""
 
 
@@ -79,6 +80,27 @@ class LoadReport:
     seconds: float
     # Restore errors that touched none of the required tables (e.g. a table of a plugin).
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_tables
+
+    @property
+    def problem(self) -> str | None:
+        if not self.missing_tables:
+            return None
+        return "the dump lacks required Moodle tables: " + ", ".join(self.missing_tables)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "format": self.format,
+            "schema": self.schema,
+            "tables_restored": self.tables_restored,
+            "missing_tables": self.missing_tables,
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def load_dump(

