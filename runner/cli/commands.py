@@ -826,3 +826,7 @@ def db_reporting_login(
         return LoginCreated(create_reporting_login(info, name, role=role, reset=reset), info)
 
     ui.run_command(False, False, work, renderers.db_reporting_login)
+
+
+if __name__ == "__main__":
+    app()
