@@ -77,6 +77,7 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing 
 SchemaOption = Annotated[
     str, typer.Option("--schema", help="Schema holding the Moodle tables.", show_default=True)
 ]
+MartSchemaOption = Annotated[str, typer.Option("--mart-schema", help="Schema holding the marts.")]
 PrefixOption = Annotated[
     str, typer.Option("--prefix", help="Moodle's table prefix.", show_default=True)
 ]
@@ -273,9 +274,7 @@ def build(
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the files to.")] = EXPORTS_DIR,
-    mart_schema: Annotated[
-        str, typer.Option("--mart-schema", help="Schema holding the marts.")
-    ] = "mart",
+    mart_schema: MartSchemaOption = "mart",
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -328,9 +327,7 @@ def export_hyper(
     out: Annotated[
         Path, typer.Option("--out", help="The .hyper file to write, or a folder for mart.hyper.")
     ] = EXPORTS_DIR / "tableau" / "mart.hyper",
-    mart_schema: Annotated[
-        str, typer.Option("--mart-schema", help="Schema holding the marts.")
-    ] = "mart",
+    mart_schema: MartSchemaOption = "mart",
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -368,9 +365,7 @@ def tableau(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the .tds files and the workbook.")
     ] = TABLEAU_DIR,
-    mart_schema: Annotated[
-        str, typer.Option("--mart-schema", help="Schema holding the marts.")
-    ] = "mart",
+    mart_schema: MartSchemaOption = "mart",
     manifest: Annotated[
         Path | None,
         typer.Option("--manifest", help="dbt manifest.json to read (default: run dbt parse)."),
@@ -423,9 +418,7 @@ def reminders(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the list, or a file path.")
     ] = EXPORTS_DIR / "reminders",
-    mart_schema: Annotated[
-        str, typer.Option("--mart-schema", help="Schema holding the marts.")
-    ] = "mart",
+    mart_schema: MartSchemaOption = "mart",
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -474,9 +467,7 @@ def predict_train(
     report_path: Annotated[
         Path, typer.Option("--report", help="Markdown file for the evaluation.")
     ] = EXPORTS_DIR / "prediction" / "dropout_evaluation.md",
-    mart_schema: Annotated[
-        str, typer.Option("--mart-schema", help="Schema holding the marts.")
-    ] = "mart",
+    mart_schema: MartSchemaOption = "mart",
     model_schema: Annotated[
         str, typer.Option("--model-schema", help="Schema for the model's coefficients table.")
     ] = "prediction",
