@@ -26,7 +26,6 @@ from bench.sessionisers import SESSIONISERS
 from bench.settings import DEFAULT_SCALES, BenchSettings
 from runner.dbt.server import resolve_connection
 from runner.postgres.admin import check_reachable
-from runner.postgres.connection import ConnectionError_
 from runner.user_errors import UserError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
@@ -143,7 +142,7 @@ def main(
         check_reachable(server.with_database("postgres"))
         machine = machine_description(server)
         results = run_benchmark(server, settings, lambda text: err.print(f"[dim]{text}[/dim]"))
-    except (UserError, ConnectionError_, DbtBuildFailed) as error:
+    except (UserError, DbtBuildFailed) as error:
         err.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
         sys.exit(1)
     document = results_document(results, settings, machine)

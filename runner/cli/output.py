@@ -68,12 +68,12 @@ class Output:
         if self.chatty:
             self.err.print(message)
 
-    def error(self, message: str, details: str | None = None) -> None:
+    def error(self, message: str, hint: str | None = None) -> None:
         self.err.print(f"[bold red]Error:[/] {escape(message)}")
-        if details:
-            self.err.print(escape(details.rstrip()), style="dim")
+        if hint:
+            self.err.print(escape(hint.rstrip()), style="dim")
         if self.json_mode:
-            self.emit_json({"ok": False, "error": message, "details": details})
+            self.emit_json({"ok": False, "error": message, "details": hint})
 
     def emit_json(self, document: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
