@@ -7,7 +7,9 @@ printing the report's JSON.
 from __future__ import annotations
 
 import shlex
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import typer
@@ -114,23 +116,22 @@ def build_summary_table(outcome: DbtOutcome) -> Table:
 
 
 def export(output: Output, report: ExportReport) -> None:
-    table = Table(title=f"Exported to {report.out_dir} in {report.seconds:.1f} s")
-    table.add_column("file")
-    table.add_column("rows", justify="right")
-    table.add_column("bytes", justify="right")
-    for exported in report.files:
-        table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
-    output.result(table)
+    output.result(_written_files(report.out_dir, report.seconds, "file", report.files))
 
 
 def export_source(output: Output, report: SourceExportReport) -> None:
-    table = Table(title=f"Exported to {report.out_dir} in {report.seconds:.1f} s")
-    table.add_column("table")
+    output.result(_written_files(report.out_dir, report.seconds, "table", report.tables))
+
+
+def _written_files(out_dir: Path, seconds: float, what: str, written: Iterable[Any]) -> Table:
+    """What an export wrote: each file's or table's name, rows and bytes."""
+    table = Table(title=f"Exported to {out_dir} in {seconds:.1f} s")
+    table.add_column(what)
     table.add_column("rows", justify="right")
     table.add_column("bytes", justify="right")
-    for exported in report.tables:
-        table.add_row(exported.name, f"{exported.rows:,}", f"{exported.bytes:,}")
-    output.result(table)
+    for item in written:
+        table.add_row(item.name, f"{item.rows:,}", f"{item.bytes:,}")
+    return table
 
 
 def export_hyper(output: Output, report: HyperReport) -> None:
