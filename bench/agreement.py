@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.engines import EngineRun
+from bench.sessionisers import SessioniserRun
 
 
-class EnginesDisagree(RuntimeError):
-    """Two engines gave different sessions or dedication for at least one user."""
+class SessionisersDisagree(RuntimeError):
+    """Two sessionisers gave different sessions or dedication for at least one user."""
 
 
 @dataclass
 class Agreement:
-    engines: list[str]
+    sessionisers: list[str]
     users_compared: int
     mismatches: list[dict[str, Any]] = field(default_factory=list)
 
@@ -24,7 +24,7 @@ class Agreement:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "engines": self.engines,
+            "engines": self.sessionisers,  # the key stored results use
             "users_compared": self.users_compared,
             "agrees": self.agrees,
             "mismatch_count": len(self.mismatches),
@@ -32,9 +32,9 @@ class Agreement:
         }
 
 
-def compare_engines(runs: list[EngineRun]) -> Agreement:
-    """Compare each user across the engines that cover them; complete engines must cover the same
-    users (a sampled engine covers some of them)."""
+def compare_sessionisers(runs: list[SessioniserRun]) -> Agreement:
+    """Compare each user across the sessionisers that cover them; complete ones must cover the same
+    users (a sampled one covers some of them)."""
     names = [run.engine for run in runs]
     mismatches: list[dict[str, Any]] = []
     complete = [run for run in runs if run.covers_all_users]
@@ -47,7 +47,7 @@ def compare_engines(runs: list[EngineRun]) -> Agreement:
                     "problem": f"present in only one of {complete[0].engine} and {run.engine}",
                 }
             )
-    # Every user any engine reports, compared across the engines that report that user.
+    # Every user any sessioniser reports, compared across those that report that user.
     users = set().union(*(run.dedication for run in runs))
     for user_id in sorted(users):
         values = {run.engine: run.dedication[user_id] for run in runs if user_id in run.dedication}
@@ -68,7 +68,8 @@ def compare_engines(runs: list[EngineRun]) -> Agreement:
 def require_agreement(agreement: Agreement) -> None:
     if not agreement.agrees:
         first = agreement.mismatches[0]
-        raise EnginesDisagree(
-            f"{len(agreement.mismatches)} users differ between {', '.join(agreement.engines)}; "
+        raise SessionisersDisagree(
+            f"{len(agreement.mismatches)} users differ between "
+            f"{', '.join(agreement.sessionisers)}; "
             f"first: {first}"
         )

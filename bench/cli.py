@@ -9,10 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bench.agreement import EnginesDisagree, require_agreement
+from bench.agreement import SessionisersDisagree, require_agreement
 from bench.dbt_build import DbtBuildFailed
 from bench.dbt_engines import DBT_ENGINES
-from bench.engines import ENGINES
 from bench.report import (
     default_output_path,
     engines_table,
@@ -23,9 +22,10 @@ from bench.report import (
     write_document,
 )
 from bench.run import run_benchmark
+from bench.sessionisers import SESSIONISERS
 from bench.settings import DEFAULT_SCALES, BenchSettings
-from runner.connection import ConnectionError_
-from runner.database import check_reachable, resolve_connection
+from runner.dbt.server import resolve_connection
+from runner.postgres.admin import check_reachable
 from runner.user_errors import UserError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
@@ -63,13 +63,13 @@ def parse_dbt_engines(text: str) -> tuple[str, ...]:
     return names
 
 
-def parse_engines(text: str) -> tuple[str, ...]:
+def parse_sessionisers(text: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in ENGINES]
+    unknown = [name for name in names if name not in SESSIONISERS]
     if unknown or not names:
         raise UserError(
-            f"--engines: unknown {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(ENGINES)}"
+            f"--sessionisers: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(SESSIONISERS)}"
         )
     return names
 
@@ -82,9 +82,14 @@ def main(
     quick: Annotated[
         bool, typer.Option("--quick", help="One tiny scale and a small sample: every step, fast.")
     ] = False,
-    engines: Annotated[str, typer.Option(help="Engines to run, comma-separated.")] = ",".join(
-        ENGINES
-    ),
+    sessionisers: Annotated[
+        str,
+        typer.Option(
+            "--sessionisers",
+            "--engines",  # its earlier name, still accepted
+            help="Sessionisation implementations to run, comma-separated.",
+        ),
+    ] = ",".join(SESSIONISERS),
     dbt_engines: Annotated[
         str,
         typer.Option(help="Engines the whole dbt build also runs on, beside PostgreSQL ('none')."),
@@ -109,11 +114,11 @@ def main(
 ) -> None:
     """Benchmark the project's sessionisation against the floor, pandas and the original loops."""
     try:
-        engine_names = parse_engines(engines)
+        sessioniser_names = parse_sessionisers(sessionisers)
         dbt_engine_names = parse_dbt_engines(dbt_engines)
         if quick:
             settings = BenchSettings.quick(
-                engines=engine_names,
+                sessionisers=sessioniser_names,
                 dbt_engines=dbt_engine_names,
                 seed=seed,
                 keep_databases=keep_databases,
@@ -122,7 +127,7 @@ def main(
         else:
             settings = BenchSettings(
                 scales=parse_scales(scales, "--scales"),
-                engines=engine_names,
+                sessionisers=sessioniser_names,
                 dbt_engines=dbt_engine_names,
                 seed=seed,
                 sample_users=sample_users,
@@ -137,7 +142,7 @@ def main(
         check_reachable(server.with_database("postgres"))
         machine = machine_description(server)
         results = run_benchmark(server, settings, lambda text: err.print(f"[dim]{text}[/dim]"))
-    except (UserError, ConnectionError_, DbtBuildFailed) as error:
+    except (UserError, DbtBuildFailed) as error:
         err.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
         sys.exit(1)
     document = results_document(results, settings, machine)
@@ -156,8 +161,8 @@ def main(
         for result in results:
             if result.agreement:
                 require_agreement(result.agreement)
-    except EnginesDisagree as error:
-        err.print(f"[red]error: the engines disagree:[/red] {error}", highlight=False)
+    except SessionisersDisagree as error:
+        err.print(f"[red]error: the sessionisers disagree:[/red] {error}", highlight=False)
         sys.exit(1)
     if failed:
         sys.exit(1)

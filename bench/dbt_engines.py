@@ -1,6 +1,6 @@
-"""The whole `dbt build` on DuckDB and Spark, beside PostgreSQL's, at one scale (issue 9).
+"""The whole `dbt build` on DuckDB and Spark, beside PostgreSQL's, at one scale.
 
-Both read the Parquet export of the Moodle tables (runner.parquet_source), which is timed as
+Both read the Parquet export of the Moodle tables (runner.moodle.parquet_source), which is timed as
 a step of its own. Each build is the same project, vars and tests as PostgreSQL's; its wall
 time and peak memory (this process and its children: the dbt subprocess and, for Spark, its
 JVM) are measured the same way. A failed build is recorded with the names of its failed
@@ -18,8 +18,8 @@ from typing import Any
 
 from bench.log_source import LogSource
 from bench.memory import MemoryPeak, measure_peak
-from runner.engines import EngineTarget, build_on_engine
-from runner.parquet_source import export_source
+from runner.dbt.engines import EngineTarget, build_on_engine
+from runner.moodle.parquet_source import export_source
 
 DBT_ENGINES = ("duckdb", "spark")
 # Spark splits each shuffle into this many tasks per million log rows (at least 2): enough to

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import validate_identifier, validate_prefix
+from runner.moodle.schema import validate_identifier, validate_prefix
+from runner.postgres.connection import ConnectionInfo
 
 # The columns the sessionisation definitions need, and nothing else (what a careful analyst reads).
 LOG_COLUMNS = ("userid", "timecreated", "id", "action")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 MIB = 1024 * 1024
 

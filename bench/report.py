@@ -17,7 +17,7 @@ from rich.table import Table
 
 from bench.run import ScaleResult
 from bench.settings import RESULTS_DIR, BenchSettings
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 TARGET_SCALE = 10.0
 
@@ -313,7 +313,7 @@ def results_document(
         "machine": machine,
         "settings": {
             "scales": list(settings.scales),
-            "engines": list(settings.engines),
+            "engines": list(settings.sessionisers),
             "seed": settings.seed,
             "sample_users": settings.sample_users,
             "floor_repeats": settings.floor_repeats,

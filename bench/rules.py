@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from runner.dbt_invoke import declared_vars
+from runner.dbt.invoke import declared_vars
 
 
 @dataclass(frozen=True)

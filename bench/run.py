@@ -1,5 +1,5 @@
 """One benchmark run: for each scale, generate the data, measure the floor and every engine,
-check that the engines agree, and (at the chosen scales) time one day's incremental build."""
+check that the sessionisers agree, and (at the chosen scales) time one day's incremental build."""
 
 from __future__ import annotations
 
@@ -10,20 +10,20 @@ from typing import Any
 
 from psycopg2 import sql
 
-from bench.agreement import Agreement, compare_engines
+from bench.agreement import Agreement, compare_sessionisers
 from bench.dbt_build import DbtBuildFailed
 from bench.dbt_engines import EngineBuildResult, ParquetExport, build_engine, export_moodle_tables
-from bench.engines import ENGINES, EngineRun, ProjectEngine, ScaleContext
 from bench.floor import FloorResult, measure_floor
 from bench.incremental import IncrementalResult, run_incremental
 from bench.log_source import LogSource
 from bench.memory import MemoryPeak, measure_peak
 from bench.rules import SessionRules
+from bench.sessionisers import SESSIONISERS, ProjectSessioniser, ScaleContext, SessioniserRun
 from bench.settings import DATABASE_PREFIX, BenchSettings, database_name
-from runner.connection import ConnectionInfo
-from runner.database import ensure_database
 from runner.generator import generate
 from runner.generator.generate import existing_tables
+from runner.postgres.admin import ensure_database
+from runner.postgres.connection import ConnectionInfo
 
 Say = Callable[[str], None]
 
@@ -37,7 +37,7 @@ class ScaleResult:
     generator: dict[str, Any] = field(default_factory=dict)
     floor: FloorResult | None = None
     floor_memory: MemoryPeak | None = None
-    runs: list[EngineRun] = field(default_factory=list)
+    runs: list[SessioniserRun] = field(default_factory=list)
     agreement: Agreement | None = None
     incremental: IncrementalResult | None = None
     parquet_export: ParquetExport | None = None
@@ -45,7 +45,7 @@ class ScaleResult:
     # Why this scale stopped early (a dbt build that failed); the figures before it are kept.
     error: str | None = None
 
-    def run(self, engine: str) -> EngineRun | None:
+    def run(self, engine: str) -> SessioniserRun | None:
         return next((run for run in self.runs if run.engine == engine), None)
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,14 +94,14 @@ def run_scale(
             seed=settings.seed,
             dbt_select=settings.dbt_select,
         )
-        project: ProjectEngine | None = None
-        for engine_name in settings.engines:
-            engine = ENGINES[engine_name]()
+        project: ProjectSessioniser | None = None
+        for engine_name in settings.sessionisers:
+            engine = SESSIONISERS[engine_name]()
             say(f"scale {scale:g}: {engine.label}")
             result.runs.append(engine.run(context))
-            if isinstance(engine, ProjectEngine):
+            if isinstance(engine, ProjectSessioniser):
                 project = engine
-        result.agreement = compare_engines(result.runs)
+        result.agreement = compare_sessionisers(result.runs)
         if settings.dbt_engines:
             engines = ", ".join(settings.dbt_engines)
             say(f"scale {scale:g}: the Moodle tables to Parquet for {engines}")

@@ -1,4 +1,4 @@
-"""What one benchmark run measures: scales, engines, sample size, where to write."""
+"""What one benchmark run measures: scales, sessionisers, sample size, where to write."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ DATABASE_PREFIX = "moodle_bench_scale_"
 @dataclass(frozen=True)
 class BenchSettings:
     scales: tuple[float, ...] = DEFAULT_SCALES
-    engines: tuple[str, ...] = ("project", "pandas", "original")
-    # The whole dbt build on these engines too, beside PostgreSQL's (issue 9).
+    sessionisers: tuple[str, ...] = ("project", "pandas", "original")
+    # The whole dbt build on these dbt targets too, beside PostgreSQL's, to show when to move.
     dbt_engines: tuple[str, ...] = ("duckdb", "spark")
     seed: int = 2019
     sample_users: int = 200
     floor_repeats: int = 2
-    # Scales at which one day's incremental run is measured (issue 6 asks for scale 10).
+    # Scales at which one day's incremental run is measured (10: a large site's nightly run).
     incremental_scales: tuple[float, ...] = (10.0,)
     keep_databases: bool = False
     reuse_data: bool = False

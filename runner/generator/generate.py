@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import (
+from runner.moodle.schema import (
     REQUIRED_TABLES,
     create_schema,
     validate_identifier,
     validate_prefix,
 )
+from runner.postgres.connection import ConnectionInfo
 
 from . import assessments, forums, gradebook, plan
 from .activity import BrowsingSimulator, build_actors

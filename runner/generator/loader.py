@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg2 import sql
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import moodle_tables, table_index_statements
+from runner.moodle.schema import moodle_tables, table_index_statements
+from runner.postgres.connection import ConnectionInfo
 
 _DONE = object()
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from psycopg2 import sql
 
-from runner import connection as conn_mod
-from runner.connection import ConnectionInfo
+from runner.postgres import connection as conn_mod
+from runner.postgres.connection import ConnectionInfo
 
 SHARED_DIR_VARIABLE = "MOODLE_ANALYTICS_TEST_SHARED_DIR"
 SHARED_DATABASES_FILE = "databases.jsonl"
@@ -123,7 +123,7 @@ def pg_server() -> ConnectionInfo:
     """A superuser connection to a running server, database `postgres`."""
     if conn_mod.is_configured():
         return conn_mod.from_environment().with_database("postgres")
-    from runner.embedded import EmbeddedPostgres
+    from runner.postgres.embedded import EmbeddedPostgres
 
     server = EmbeddedPostgres().start().with_database("postgres")
     # The embedded server wants its superuser's password: every libpq client of the tests
@@ -189,7 +189,7 @@ def shared_build(pg_server: ConnectionInfo) -> SharedBuild:
 def real_site_build(shared_build: SharedBuild) -> tuple[ConnectionInfo, Path]:
     """The real Moodle 4.5 site (tests/data) after a whole `dbt build` with the default vars:
     (the database, the work folder whose target/ holds dbt's manifest). Read only."""
-    from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+    from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
     def build(info: ConnectionInfo, work_dir: Path) -> None:
         load_real_moodle(info)

@@ -1,4 +1,4 @@
-"""The learner-reflecting measures (issue 10) against an independent computation in Python.
+"""The learner-reflecting measures (active sessions, time) against an independent computation.
 
 `dbt build` runs on the real Moodle 4.5 site (tests/data) with the default vars and with the
 active-session vars changed; then the learner's own actions and their active sessions are
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
-from metric_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.metric_reference import (
     LOGIN_ACTIONS,
     Expected,
     LogRow,
@@ -23,9 +23,9 @@ from metric_reference import (
     impersonated_ids,
     rows_by_user,
 )
-from metric_reference import ActiveSettings as Settings
+from support.metric_reference import ActiveSettings as Settings
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 TIER_PERCENTS = (1, 5, 10, 25)
 APP_ONLY_LEARNERS = ("mercy.wambui", "samuel.kariuki")  # tests/data/README.md

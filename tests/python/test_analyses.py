@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from progress_reference import LOGIN_ACTIONS, RawSite, build_real_site, read_site, rows
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.progress_reference import LOGIN_ACTIONS, RawSite, build_real_site, read_site, rows
 
-from runner.connection import ConnectionInfo
-from runner.moodle_schema import moodle_tables
+from runner.moodle.schema import moodle_tables
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
 ZONE = "Africa/Nairobi"
 VERBS = (

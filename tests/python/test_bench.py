@@ -14,17 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.agreement import EnginesDisagree, compare_engines, require_agreement
-from bench.cli import parse_dbt_engines, parse_engines, parse_scales
+from bench.agreement import SessionisersDisagree, compare_sessionisers, require_agreement
+from bench.cli import parse_dbt_engines, parse_scales, parse_sessionisers
 from bench.dbt_build import dbt_error_summary
 from bench.dbt_engines import EngineBuildResult, export_moodle_tables, spark_partitions
-from bench.engines import (
-    EngineRun,
-    OriginalPortEngine,
-    PandasEngine,
-    ProjectEngine,
-    ScaleContext,
-)
 from bench.floor import measure_floor
 from bench.incremental import DAY_SECONDS, append_one_day, remove_rows_after
 from bench.log_source import LogSource, read_log_frame, read_user_ids
@@ -34,9 +27,16 @@ from bench.pandas_sessions import pandas_dedication
 from bench.report import engines_table, evaluate_targets, results_document, scale_rows
 from bench.rules import SessionRules, UserDedication
 from bench.run import ScaleResult
+from bench.sessionisers import (
+    OriginalPortSessioniser,
+    PandasSessioniser,
+    ProjectSessioniser,
+    ScaleContext,
+    SessioniserRun,
+)
 from bench.settings import BenchSettings
-from runner.connection import ConnectionInfo
 from runner.generator import generate
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 RULES = SessionRules(cap_seconds=4 * 3600, login_actions=("loggedin", "loggedinas"))
@@ -101,16 +101,16 @@ def test_rules_come_from_the_dbt_project_vars() -> None:
 def test_agreement_check_names_the_user_that_differs() -> None:
     pandas_run = _run("pandas", EXPECTED, complete=True)
     port_run = _run("original", {11: EXPECTED[11], 12: UserDedication(2, 111)}, complete=False)
-    agreement = compare_engines([pandas_run, port_run])
+    agreement = compare_sessionisers([pandas_run, port_run])
     assert [mismatch["user_id"] for mismatch in agreement.mismatches] == [12]
-    with pytest.raises(EnginesDisagree, match="1 users differ"):
+    with pytest.raises(SessionisersDisagree, match="1 users differ"):
         require_agreement(agreement)
-    missing = compare_engines([pandas_run, _run("project", {10: EXPECTED[10]}, complete=True)])
+    missing = compare_sessionisers([pandas_run, _run("project", {10: EXPECTED[10]}, complete=True)])
     assert {mismatch["user_id"] for mismatch in missing.mismatches} == {11, 12}
 
 
-def _run(engine: str, dedication: dict[int, UserDedication], complete: bool) -> EngineRun:
-    return EngineRun(engine, engine, 1.0, 1, complete, dedication, MemoryPeak())
+def _run(engine: str, dedication: dict[int, UserDedication], complete: bool) -> SessioniserRun:
+    return SessioniserRun(engine, engine, 1.0, 1, complete, dedication, MemoryPeak())
 
 
 def test_command_line_options_fail_with_one_line() -> None:
@@ -119,7 +119,7 @@ def test_command_line_options_fail_with_one_line() -> None:
     with pytest.raises(UserError, match="'ten' is not a number"):
         parse_scales("1,ten", "--scales")
     with pytest.raises(UserError, match="choose from project, pandas, original"):
-        parse_engines("project,spark")
+        parse_sessionisers("project,spark")
     assert parse_dbt_engines("duckdb, spark") == ("duckdb", "spark")
     assert parse_dbt_engines("none") == ()
     with pytest.raises(UserError, match="unknown oracle; choose from duckdb, spark"):
@@ -174,7 +174,10 @@ def test_project_pandas_and_port_agree_on_every_user(
         # Only what sessionisation needs, so the test stays fast; the benchmark builds it all.
         dbt_select=("+path:models/intermediate/sessions",),
     )
-    runs = [engine().run(context) for engine in (ProjectEngine, PandasEngine, OriginalPortEngine)]
+    runs = [
+        sessioniser().run(context)
+        for sessioniser in (ProjectSessioniser, PandasSessioniser, OriginalPortSessioniser)
+    ]
     project, pandas_run, port = runs
 
     log = read_log_frame(tiny_moodle)
@@ -183,7 +186,7 @@ def test_project_pandas_and_port_agree_on_every_user(
         assert set(run.dedication) == active_users, run.engine
         assert run.covers_all_users
     assert project.rows == pandas_run.rows == port.rows == context.known_user_rows
-    agreement = compare_engines(runs)
+    agreement = compare_sessionisers(runs)
     assert agreement.agrees, agreement.mismatches[:3]
     assert agreement.users_compared == len(active_users) > 20
     # The cap is reached by someone, so the comparison covers capped sessions too.
@@ -204,7 +207,7 @@ def test_project_pandas_and_port_agree_on_every_user(
     result.floor = measure_floor(tiny_moodle, repeats=1)
     lines = {line["step"]: line for line in scale_rows(result)}
     assert lines["floor: ordered pass, to client"]["x_floor"] == 1.0
-    assert lines[ProjectEngine.label]["x_project"] == 1.0
+    assert lines[ProjectSessioniser.label]["x_project"] == 1.0
     targets = {target.name: target for target in evaluate_targets([result])}
     assert targets["project, port and pandas agree for every user they all cover"].met is True
 
@@ -247,8 +250,8 @@ def test_the_other_engines_builds_are_set_beside_postgres(
     assert export.bytes_written > 0 and export.seconds > 0
 
     def scale(factor: float, rows: int, postgres: float, duckdb: float) -> ScaleResult:
-        project = EngineRun(
-            "project", ProjectEngine.label, 1.0, rows, True, {}, MemoryPeak(),
+        project = SessioniserRun(
+            "project", ProjectSessioniser.label, 1.0, rows, True, {}, MemoryPeak(),
             details={"build": {"wall_seconds": postgres, "memory": {"runner_peak_mib": 300.0}}},
         )  # fmt: skip
         return ScaleResult(

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from cli_helpers import (
+from support.cli_helpers import (
     REAL_DUMP_SQL,
     assert_clean_failure,
     cli_env,
@@ -15,8 +15,8 @@ from cli_helpers import (
     invoke,
 )
 
-from runner.moodle_schema import REQUIRED_TABLES, create_schema
-from runner.pg_tools import find_tool
+from runner.moodle.schema import REQUIRED_TABLES, create_schema
+from runner.postgres.pg_tools import find_tool
 
 needs_generator = pytest.mark.skipif(
     not generator_available(), reason="runner.generator has not landed yet"

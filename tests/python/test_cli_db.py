@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli
+from support.cli_helpers import run_cli
 
-from runner.connection import LIBPQ_VARIABLES
-from runner.pg_tools import find_tool
+from runner.postgres.connection import LIBPQ_VARIABLES
+from runner.postgres.pg_tools import find_tool
 
 
 @pytest.fixture()

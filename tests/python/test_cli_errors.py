@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_helpers import assert_clean_failure, cli_env, invoke, run_cli
+from support.cli_helpers import assert_clean_failure, cli_env, invoke, run_cli
 
 from runner import __version__
-from runner.build_lock import build_lock
-from runner.moodle_schema import create_schema
+from runner.dbt.build_lock import build_lock
+from runner.moodle.schema import create_schema
 
 
 @pytest.fixture()

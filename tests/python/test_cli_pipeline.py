@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from cli_helpers import (
+from support.cli_helpers import (
     HeadlessChromium,
     chromium_binary,
     cli_env,
@@ -27,10 +27,10 @@ from cli_helpers import (
     password_marker,
 )
 
-from runner.build_lock import build_lock
-from runner.connection import ConnectionInfo
-from runner.export import METRICS, TIERS, export_marts, top_tier_file_name
+from runner.dbt.build_lock import build_lock
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import METRICS, TIERS, export_marts, top_tier_file_name
 
 pytestmark = pytest.mark.slow
 
@@ -233,8 +233,8 @@ def test_killed_export_leaves_no_partial_file_under_a_final_name(built, exported
     script = f"""
 import os, signal
 from pathlib import Path
-from runner.connection import ConnectionInfo
-from runner.export import export_marts
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import export_marts
 
 def die(name, rows):
     if name == "mart/fact_activity.parquet" and rows >= 200:
@@ -340,7 +340,7 @@ def test_docs_serve_answers_on_localhost(built, docs_page):
         [
             sys.executable,
             "-m",
-            "runner.cli",
+            "runner.cli.commands",
             "docs",
             "--out",
             str(docs_page.parent),
@@ -428,13 +428,14 @@ def test_demo_reuses_existing_moodle_tables_and_summarises(built):
 def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
     from rich.console import Console
 
-    from runner.cli import _demo_summary
-    from runner.dbt_invoke import DbtOutcome, NodeOutcome
-    from runner.demo import DemoReport
-    from runner.docs_site import DocsReport
-    from runner.export import ExportedFile, ExportReport
-    from runner.summary import mart_tables, warning_reasons
-    from runner.tableau import TableauReport
+    from runner.cli.demo import DemoReport
+    from runner.cli.renderers import demo_summary
+    from runner.dbt.command import NodeOutcome
+    from runner.dbt.docs_site import DocsReport
+    from runner.dbt.invoke import DbtOutcome
+    from runner.publishing.export import ExportedFile, ExportReport
+    from runner.publishing.summary import mart_tables, warning_reasons
+    from runner.publishing.tableau import TableauReport
 
     out, report = exported
     manifest = json.loads((built.work / "target" / "manifest.json").read_text())
@@ -462,7 +463,7 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
         warnings=warning_reasons([warned], manifest),
     )
     console = Console(record=True, width=400)
-    console.print(_demo_summary(summary))
+    console.print(demo_summary(summary))
     text = console.export_text()
     # Every warning by name with a one-line reason naming the model and the count.
     model = manifest["nodes"][warn_test["attached_node"]]["name"]
@@ -479,7 +480,7 @@ def test_demo_summary_tells_where_everything_is(built, exported, docs_page):
     assert "user a reporting login" in text and f"user {built.info.user} " not in text
     summary.embedded = False
     console = Console(record=True, width=400)
-    console.print(_demo_summary(summary))
+    console.print(demo_summary(summary))
     text = console.export_text()
     for mart in summary.marts:
         assert mart.name in text and f"{mart.rows:,}" in text

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from psycopg2 import sql
 
-from runner import dump_loader
-from runner.connection import ConnectionError_, ConnectionInfo
-from runner.dump_loader import DumpLoadError, check_moodle_tables, detect_format, load_dump
-from runner.moodle_schema import REQUIRED_TABLES, create_schema, moodle_tables, physical_name
+from runner.moodle import dump_loader
+from runner.moodle.dump_loader import DumpLoadError, check_moodle_tables, detect_format, load_dump
+from runner.moodle.schema import REQUIRED_TABLES, create_schema, moodle_tables, physical_name
 from runner.paths import PROJECT_ROOT
-from runner.pg_tools import find_tool
+from runner.postgres.connection import ConnectionError_, ConnectionInfo
+from runner.postgres.pg_tools import find_tool
 
 DATA = PROJECT_ROOT / "tests" / "data"
 REAL_CUSTOM = DATA / "moodle45_real.dump"

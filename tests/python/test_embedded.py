@@ -22,11 +22,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from runner import connection as conn_mod
-from runner import embedded
-from runner.connection import ConnectionError_, ConnectionInfo
-from runner.database import check_reachable, ensure_database, resolve_connection
-from runner.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from runner.dbt.server import resolve_connection
+from runner.postgres import connection as conn_mod
+from runner.postgres import embedded
+from runner.postgres.admin import check_reachable, ensure_database
+from runner.postgres.connection import ConnectionError_, ConnectionInfo
+from runner.postgres.embedded import EmbeddedPostgres, EmbeddedPostgresError
 
 
 @pytest.fixture()

@@ -1,9 +1,9 @@
 """The same dbt project on PostgreSQL, DuckDB and Spark gives the same marts, row for row.
 
-A small generated Moodle site is exported to Parquet (runner.parquet_source), then `dbt build`
-(every model, seed, unit test and data test) runs on the three targets of the example profile:
-postgres on the database itself, duckdb and spark (a local PySpark) on the export. Every mart
-is then read back from each engine and compared value by value with PostgreSQL's, the
+A small generated Moodle site is exported to Parquet (runner.moodle.parquet_source), then
+`dbt build` (every model, seed, unit test and data test) runs on the three targets of the example
+profile: postgres on the database itself, duckdb and spark (a local PySpark) on the export. Every
+mart is then read back from each engine and compared value by value with PostgreSQL's, the
 reference. The builds use a reporting time zone with daylight saving time, so that local
 dates, weeks and hours are checked across engines too, not only UTC instants. The log also
 holds copies of rows placed on every path of the copy rule (copy_cases.py): each engine must
@@ -26,16 +26,16 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from copy_cases import CopyCase, add_copy_cases, copies_by_definition
-from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, run_dbt
 from psycopg2 import sql
+from support.copy_cases import CopyCase, add_copy_cases, copies_by_definition
+from support.dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, run_dbt
 
-from runner.connection import ConnectionInfo
-from runner.engine_tables import TableRows, normalised, read_tables
-from runner.engines import EngineBuild, EngineTarget, build_on_engine
+from runner.dbt.engine_tables import TableRows, normalised, read_tables
+from runner.dbt.engines import EngineBuild, EngineTarget, build_on_engine
 from runner.generator import generate
-from runner.moodle_schema import REQUIRED_TABLES, create_schema
-from runner.parquet_source import MANIFEST_NAME, export_source, read_manifest
+from runner.moodle.parquet_source import MANIFEST_NAME, export_source, read_manifest
+from runner.moodle.schema import REQUIRED_TABLES, create_schema
+from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 pytestmark = pytest.mark.slow

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from runner import event_classification as ec
-from runner.connection import ConnectionInfo
+from runner.dbt.command import dbt_executable
+from runner.moodle import event_classification as ec
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
-DBT = Path(sys.executable).parent / "dbt"
 REAL_DUMP = PROJECT_ROOT / "tests" / "data" / "moodle45_real_20tables.sql.gz"
 
 
@@ -227,7 +227,7 @@ def test_command_line_names_a_missing_catalogue_in_one_line(tmp_path: Path) -> N
 
 def _generator(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runner.event_classification", *args],
+        [sys.executable, "-m", "runner.moodle.event_classification", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -260,7 +260,7 @@ def seeded(
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
-                str(DBT),
+                str(dbt_executable()),
                 *args,
                 "--project-dir",
                 str(PROJECT_ROOT),

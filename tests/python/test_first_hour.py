@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import cli_env, invoke
 from psycopg2 import sql
+from support.cli_helpers import cli_env, invoke
 from typer.main import get_command
 
-from runner import profiles
-from runner.cli import app
-from runner.connection import LIBPQ_VARIABLES, ConnectionInfo
-from runner.embedded import EmbeddedPostgres
+from runner.cli.commands import app
+from runner.dbt import profiles
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import LIBPQ_VARIABLES, ConnectionInfo
+from runner.postgres.embedded import EmbeddedPostgres
 
 
 @pytest.fixture(scope="module")

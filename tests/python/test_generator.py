@@ -10,7 +10,6 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from runner.connection import ConnectionInfo
 from runner.generator import (
     LINEAR_TABLES,
     SCALE1_TARGETS,
@@ -19,7 +18,8 @@ from runner.generator import (
     generate,
 )
 from runner.generator.timeline import local_epoch
-from runner.moodle_schema import REQUIRED_TABLES
+from runner.moodle.schema import REQUIRED_TABLES
+from runner.postgres.connection import ConnectionInfo
 
 SMALL_SCALE = 0.1
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
-from metric_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.metric_reference import (
     ActiveSettings,
     LogRow,
     MoodleRows,
@@ -29,9 +29,9 @@ from metric_reference import (
     sessionise,
     user_figures,
 )
-from reliability_support import cli_environment, run_cli
+from support.reliability_support import cli_environment, run_cli
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 DELETED_COURSE = 3  # WRIT110 "Academic Writing Skills": the site's busiest course
 DELETED_COURSE_NAME = "Academic Writing Skills"

@@ -17,14 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import cli_env, invoke
-from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.cli_helpers import cli_env, invoke
+from support.dbt_helpers import (
+    MARTS_EMPTY_UNTIL_TRAINED,
+    assert_dbt_succeeded,
+    load_real_moodle,
+    run_dbt,
+)
 
-from runner.connection import ConnectionInfo
 from runner.generator import generate
 from runner.generator.anomalies import LOG_ANOMALIES
 from runner.generator.anomaly_tables import OTHER_KINDS
-from runner.moodle_schema import REQUIRED_TABLES
+from runner.moodle.schema import REQUIRED_TABLES
+from runner.postgres.connection import ConnectionInfo
 
 SCALE = 0.05
 SEED = 7

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import assert_clean_failure, cli_env, invoke
-from dbt_helpers import MARTS_EMPTY_ON_THE_REAL_SITE
+from support.cli_helpers import assert_clean_failure, cli_env, invoke
+from support.dbt_helpers import MARTS_EMPTY_ON_THE_REAL_SITE
 
-from runner.connection import ConnectionInfo
-from runner.export import PARTIAL_NAME
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.export import PARTIAL_NAME
 
 needs_hyper = pytest.mark.skipif(
     find_spec("tableauhyperapi") is None,
@@ -186,7 +186,7 @@ class Typed:
 def typed(
     make_database: Callable[[str], ConnectionInfo], tmp_path_factory: pytest.TempPathFactory
 ) -> Typed:
-    from runner.hyper_export import export_hyper
+    from runner.publishing.hyper_export import export_hyper
 
     info = make_database("hyper_typed")
     connection = info.connect(autocommit=True)
@@ -302,7 +302,7 @@ def test_progress_names_each_table_and_the_folder_keeps_no_temporary_file(typed:
 def test_an_interrupted_export_leaves_the_previous_extract_untouched(
     typed: Typed, tmp_path: Path
 ) -> None:
-    from runner.hyper_export import export_hyper
+    from runner.publishing.hyper_export import export_hyper
 
     folder = tmp_path / "out"
     first = export_hyper(typed.info, folder / "mart.hyper", log_dir=tmp_path / "log")
@@ -323,7 +323,7 @@ def test_an_interrupted_export_leaves_the_previous_extract_untouched(
 def test_partial_files_of_killed_exports_are_removed_but_live_ones_kept(
     typed: Typed, tmp_path: Path
 ) -> None:
-    from runner.hyper_export import export_hyper
+    from runner.publishing.hyper_export import export_hyper
 
     folder = tmp_path / "out"
     folder.mkdir()

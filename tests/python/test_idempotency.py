@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED
-from reliability_support import cli_environment, leftover_relations, mart_checksums, run_cli
+from support.dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED
+from support.reliability_support import cli_environment, leftover_relations, mart_checksums, run_cli
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 
 def test_a_second_build_without_new_data_gives_identical_marts(

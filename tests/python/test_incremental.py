@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, run_dbt
 from psycopg2 import sql
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
 
-from runner.connection import ConnectionInfo
 from runner.generator import generate
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 SCALE = 0.05
 SEED = 29

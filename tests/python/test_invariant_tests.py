@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dbt_helpers import run_dbt
+from support.dbt_helpers import run_dbt
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 SESSIONS_TEST = "assert_every_known_user_event_in_exactly_one_session"
 TIERS_TEST = "assert_learner_tiers_match_definition"

@@ -17,18 +17,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
-from metric_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.metric_reference import (
     MoodleRows,
     UserFigures,
     read_moodle,
     sessionise,
     user_figures,
 )
-from metric_reference import SessionSettings as Settings
+from support.metric_reference import SessionSettings as Settings
 
-from runner.connection import ConnectionInfo
 from runner.generator import generate
+from runner.postgres.connection import ConnectionInfo
 
 TIER_PERCENTS = (1, 5, 10, 25)
 METRICS = ("login_count", "activity_count", "dedication_time")

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from runner.moodle_schema import (
+from runner.moodle.schema import (
     REQUIRED_TABLES,
     create_schema,
     missing_tables,

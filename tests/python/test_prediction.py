@@ -15,12 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from cli_helpers import cli_env, invoke
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from progress_reference import rows
+from support.cli_helpers import cli_env, invoke
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.progress_reference import rows
 
-from runner.connection import ConnectionInfo
-from runner.prediction import CHECKPOINTS, COEFFICIENTS_TABLE
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.prediction import CHECKPOINTS, COEFFICIENTS_TABLE
 
 pytestmark = pytest.mark.slow
 

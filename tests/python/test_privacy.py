@@ -23,14 +23,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from cli_helpers import password_marker
 from psycopg2 import sql
-from reliability_support import MART_SCHEMA, cli_environment, run_cli
+from support.cli_helpers import password_marker
+from support.reliability_support import MART_SCHEMA, cli_environment, run_cli
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 # Column names that say "personal data" (matched on text-like columns: `email_count` bigint
 # is a measure, `email` text is an address).

@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from progress_reference import (
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.progress_reference import (
     LOGIN_ACTIONS,
     RawSite,
     build_real_site,
@@ -30,7 +30,7 @@ from progress_reference import (
     sessionise,
 )
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 WEEK = dt.timedelta(days=7)
 # The progress marts, everything upstream of them and every test on them.

@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import assert_clean_failure, invoke
-from dbt_helpers import REAL_DUMP_SQL, run_dbt
 from psycopg2 import sql
-from reliability_support import DatabaseState, assert_unchanged, database_state
+from support.cli_helpers import assert_clean_failure, invoke
+from support.dbt_helpers import REAL_DUMP_SQL, run_dbt
+from support.reliability_support import DatabaseState, assert_unchanged, database_state
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 INJECTION = '"; drop schema mart cascade; --'
 QUOTE_INJECTION = "' or '1'='1'; drop schema mart cascade; --"
@@ -181,7 +181,7 @@ def test_unreachable_and_unknown_hosts_are_one_line(
 def password_server() -> Iterator[ConnectionInfo]:
     """A private embedded PostgreSQL: the test server trusts every local login, this one
     checks passwords (scram-sha-256) for every role but its own superuser."""
-    from runner.embedded import EmbeddedPostgres
+    from runner.postgres.embedded import EmbeddedPostgres
 
     root = Path(tempfile.mkdtemp(prefix="ma_test_password_"))
     root.chmod(0o755)

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from reliability_support import (
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.reliability_support import (
     MART_SCHEMA,
     Checksums,
     QueuedExclusiveLock,
@@ -44,9 +44,9 @@ from reliability_support import (
     wait_until_no_other_sessions,
 )
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 # Built late (after dim_user and the facts), so a build held there is well under way.
 HELD_MART = "learner_tiers"

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, assert_dbt_succeeded, run_dbt
 from psycopg2 import sql
 from psycopg2.extensions import ISOLATION_LEVEL_REPEATABLE_READ
-from reliability_support import (
+from support.dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, assert_dbt_succeeded, run_dbt
+from support.reliability_support import (
     MART_SCHEMA,
     append_week_of_activity,
     leftover_relations,
@@ -35,9 +35,9 @@ from reliability_support import (
     mart_tables,
 )
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 # How many readers of each kind; snapshot readers are the ones a rename swap can fool.
 READERS = {"read committed": 1, "reporting role": 1, "repeatable read snapshot": 2}

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import cli_env, invoke
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from progress_reference import rows
+from support.cli_helpers import cli_env, invoke
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.progress_reference import rows
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 UTC = dt.UTC
 Key = tuple[int, int]

@@ -13,11 +13,11 @@ from dataclasses import replace
 
 import psycopg2
 import pytest
-from dbt_helpers import assert_dbt_succeeded, run_dbt
-from progress_reference import build_real_site, rows
 from psycopg2 import sql
+from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.progress_reference import build_real_site, rows
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 
 @pytest.fixture(scope="module")

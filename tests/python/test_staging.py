@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
+from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 # `cautious`: only the tests of the staging models, not intermediate tests that refer to them.
 BUILD_STAGING = ["build", "--select", "staging", "--indirect-selection", "cautious"]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from cli_helpers import password_marker
+from support.cli_helpers import password_marker
 
-from runner.connection import ConnectionInfo
-from runner.tableau import business_caption, write_tableau_sources
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.tableau import business_caption, write_tableau_sources
 
 # A marker that must never reach a file (on the embedded server, its real password instead).
 MARKER_PASSWORD = "tableau-must-not-see-this-7f3a"
@@ -159,7 +159,7 @@ def test_every_field_has_the_dbt_description_and_a_business_caption(written: Wri
     assert week_columns["[week_start_date]"].get("datatype") == "date"
 
 
-# Written independently of runner/tableau.py: what a column's name says it holds.
+# Written independently of runner/publishing/tableau.py: what a column's name says it holds.
 QUANTITY = re.compile(
     r"(_count|_seconds|_hours|_share|_points|_breadth|_streak)(_to_date)?$"
     r"|^(grade_max|grade_min|grade_pass|raw_grade|final_grade|metric_value"

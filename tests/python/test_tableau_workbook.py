@@ -16,20 +16,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_helpers import password_marker
 from lxml import etree
-from tableau_schema import schema_errors
+from support.cli_helpers import password_marker
+from support.tableau_schema import schema_errors
 
-from runner.connection import ConnectionInfo
 from runner.paths import PROJECT_ROOT
-from runner.tableau import write_tableau_sources
-from runner.tableau_workbook import DASHBOARD_NAME, WORKBOOK_NAME, write_learner_workbook
+from runner.postgres.connection import ConnectionInfo
+from runner.publishing.tableau import write_tableau_sources
+from runner.publishing.tableau_workbook import DASHBOARD_NAME, WORKBOOK_NAME, write_learner_workbook
 
 # Not the server's password (trust auth here): a marker that must never reach a file.
 MARKER_PASSWORD = "tableau-must-not-see-this-5c1e"
 # A field reference on a shelf, in a zone or a filter: [data source].[column instance].
 REFERENCE = re.compile(r"\[(federated\.[0-9a-z]+)\]\.(\[[^\]]+\])")
-# What a PostgreSQL type is in Tableau, stated here rather than read from runner/tableau.py.
+# What a PostgreSQL type is in Tableau, stated here rather than read from
+# runner/publishing/tableau.py.
 EXPECTED_DATATYPE = {
     "int2": "integer",
     "int4": "integer",
