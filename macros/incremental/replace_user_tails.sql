@@ -10,6 +10,9 @@
     rendering the restart points (columns user_id, restart_order, restart_key) from the
     tables as they were before this statement, read again here.
 
+    The users it replaces rows of are recorded first (record_users_written_sql): the model's
+    data tests read their rows only (rows_written.sql).
+
     Config: `tail_order_column` (required), `tail_key_column` (default event_id).
 #}
 {% macro get_incremental_replace_user_tails_sql(arg_dict) -%}
@@ -28,6 +31,11 @@
     {%- else -%}
         {%- set restarts_sql = first_rows_per_user_sql(temp_relation, order_column, key_column) -%}
     {%- endif %}
+    {{ record_users_written_sql(
+        'select user_id from ' ~ temp_relation ~ ' union select user_id from ('
+        ~ restarts_sql ~ ') as restarts'
+    ) }};
+
     delete from {{ target_relation }} as target_rows
     using ({{ restarts_sql }}) as restarts
     where
