@@ -13,7 +13,10 @@
     The users it replaces rows of are recorded first (record_users_written_sql): the model's
     data tests read their rows only (rows_written.sql).
 
-    Config: `tail_order_column` (required), `tail_key_column` (default event_id).
+    Config: `tail_order_column`, `tail_key_column` (default event_id). Without
+    `tail_order_column` (the per-user models, user_models.sql), a user's rows are replaced
+    whole: those of the users the run recomputed (users_written_sql), including users who no
+    longer have any.
 #}
 {% macro get_incremental_replace_user_tails_sql(arg_dict) -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
@@ -22,8 +25,7 @@
     {%- set key_column = config.get('tail_key_column', 'event_id') -%}
     {%- set restarts_macro = config.get('tail_restarts_macro') -%}
     {%- if not order_column -%}
-        {{ exceptions.raise_compiler_error(
-            "incremental_strategy replace_user_tails needs config tail_order_column") }}
+        {{ return(replace_whole_users_sql(target_relation, temp_relation, arg_dict)) }}
     {%- endif -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- if restarts_macro -%}
@@ -72,4 +74,25 @@
     group by
         first_orders.user_id,
         first_orders.restart_order
+{%- endmacro %}
+
+
+
+{#- replace_user_tails for the per-user models: every row of the recomputed users. -#}
+{% macro replace_whole_users_sql(target_relation, temp_relation, arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set users = users_written_sql() -%}
+    {%- if users is none %}
+    update {{ rows_written_relation() }}
+    set is_full_build = true
+    where model_name = '{{ this.identifier }}';
+    {%- else %}
+    {{ record_users_written_sql(users) }};
+    {%- endif %}
+    delete from {{ target_relation }}
+    where {{ 'true' if users is none else 'user_id in (' ~ users ~ ')' }};
+
+    insert into {{ target_relation }} ({{ columns }})
+    select {{ columns }}
+    from {{ temp_relation }}
 {%- endmacro %}
