@@ -108,6 +108,7 @@ def run_dbt_build(
     *,
     full_refresh: bool = True,
     select: list[str] | None = None,
+    selector: str | None = None,
     command_name: str = "build",
     timeout: float = 4 * 3600,
 ) -> BuildTiming:
@@ -122,8 +123,10 @@ def run_dbt_build(
     target_dir = work_dir / "target"
     (target_dir / "run_results.json").unlink(missing_ok=True)
     arguments = [command_name]
-    for selector in select or []:
-        arguments += ["--select", selector]
+    for pattern in select or []:
+        arguments += ["--select", pattern]
+    if selector:
+        arguments += ["--selector", selector]
     if full_refresh:
         arguments.append("--full-refresh")
     command = [
