@@ -46,6 +46,7 @@ INCREMENTAL_TABLES = (
 PER_USER_TABLES = (
     "intermediate.int_active_sessions_aggregated",
     "intermediate.int_users_active_engagement_aggregated",
+    "intermediate.int_users_event_origins_counted",
     "mart.fact_session",
     "mart.fact_active_session",
 )
