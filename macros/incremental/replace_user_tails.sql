@@ -82,13 +82,12 @@
 {% macro replace_whole_users_sql(target_relation, temp_relation, arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set users = users_written_sql() -%}
-    {%- if users is none %}
-    update {{ rows_written_relation() }}
-    set is_full_build = true
-    where model_name = '{{ this.identifier }}';
-    {%- else %}
-    {{ record_users_written_sql(users) }};
-    {%- endif %}
+    {#- Every user recomputed: the run wrote every row, as a full build does. -#}
+    {%- set recorded = record_users_written_sql(users) if users is not none else (
+        "update " ~ rows_written_relation() ~ " set is_full_build = true where model_name = '"
+        ~ this.identifier ~ "'") %}
+    {{ recorded }};
+
     delete from {{ target_relation }}
     where {{ 'true' if users is none else 'user_id in (' ~ users ~ ')' }};
 

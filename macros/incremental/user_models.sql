@@ -30,12 +30,12 @@
     them was last built in full or has no record (every user is then recomputed).
 -#}
 {% macro users_written_sql(models=none) -%}
-    {%- set models = models or config.get('users_written_by') -%}
-    {%- set written = rows_written_relation() -%}
-    {%- set names = "'" ~ (models | join("', '")) ~ "'" -%}
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- set models = models or config.get('users_written_by') -%}
+    {%- set written = rows_written_relation() -%}
+    {%- set names = "'" ~ (models | join("', '")) ~ "'" -%}
     {%- set recorded = run_query(
         "select count(distinct model_name), count(*) filter (where is_full_build) from "
         ~ written ~ " where user_id is null and model_name in (" ~ names ~ ")")[0] -%}
