@@ -123,7 +123,12 @@ def append_one_day(source: LogSource) -> int:
 
 
 def remove_rows_after(source: LogSource, last_kept_id: int) -> int:
-    """Delete the appended day again, so a kept database holds exactly the generated data."""
+    """Delete the appended day again, so a kept database holds exactly the generated data.
+
+    From the log archive too (docs/history.md), which the build appended the day to: a full
+    build never empties it, so a later run with --reuse-data would otherwise rebuild the day,
+    and the archive would refuse to append to a log ending below its highest id.
+    """
     connection = source.info.connect()
     try:
         with connection.cursor() as cursor:
@@ -131,6 +136,12 @@ def remove_rows_after(source: LogSource, last_kept_id: int) -> int:
                 sql.SQL("delete from {} where id > %s").format(source.log_table), (last_kept_id,)
             )
             removed = cursor.rowcount
+            cursor.execute("select to_regclass('archive.archive_moodle__logstore_standard_log')")
+            if cursor.fetchone()[0] is not None:
+                cursor.execute(
+                    "delete from archive.archive_moodle__logstore_standard_log where id > %s",
+                    (last_kept_id,),
+                )
         connection.commit()
         return removed
     finally:
