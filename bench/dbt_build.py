@@ -86,6 +86,7 @@ def run_dbt_build(
     *,
     full_refresh: bool = True,
     select: list[str] | None = None,
+    selector: str | None = None,
     command_name: str = "build",
     timeout: float = 4 * 3600,
 ) -> BuildTiming:
@@ -98,7 +99,10 @@ def run_dbt_build(
         EngineTarget("postgres", work_dir, moodle=info),
         command=command_name,
         select=select or (),
-        extra_args=["--full-refresh"] if full_refresh else [],
+        extra_args=[
+            *(["--selector", selector] if selector else []),
+            *(["--full-refresh"] if full_refresh else []),
+        ],
         timeout=timeout,
     )
     if not (work_dir / "target" / "run_results.json").exists():

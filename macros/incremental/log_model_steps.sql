@@ -31,7 +31,7 @@
         'incremental_strategy': 'replace_user_tails',
         'tail_order_column': tail_order_column,
         'indexes': log_model_indexes(tail_order_column),
-        'pre_hook': ['{{ log_model_run_settings() }}'],
+        'pre_hook': ['{{ log_model_run_settings() }}', '{{ record_build_kind() }}'],
         'post_hook': ['{{ record_log_model_settings() }}'],
     } -%}
     {%- if tail_restarts_macro -%}

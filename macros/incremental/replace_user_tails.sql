@@ -10,7 +10,13 @@
     rendering the restart points (columns user_id, restart_order, restart_key) from the
     tables as they were before this statement, read again here.
 
-    Config: `tail_order_column` (required), `tail_key_column` (default event_id).
+    The users it replaces rows of are recorded first (record_users_written_sql): the model's
+    data tests read their rows only (rows_written.sql).
+
+    Config: `tail_order_column`, `tail_key_column` (default event_id). Without
+    `tail_order_column` (the per-user models, user_models.sql), a user's rows are replaced
+    whole: those of the users the run recomputed (users_written_sql), including users who no
+    longer have any.
 #}
 {% macro get_incremental_replace_user_tails_sql(arg_dict) -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
@@ -19,8 +25,7 @@
     {%- set key_column = config.get('tail_key_column', 'event_id') -%}
     {%- set restarts_macro = config.get('tail_restarts_macro') -%}
     {%- if not order_column -%}
-        {{ exceptions.raise_compiler_error(
-            "incremental_strategy replace_user_tails needs config tail_order_column") }}
+        {{ return(replace_whole_users_sql(target_relation, temp_relation, arg_dict)) }}
     {%- endif -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- if restarts_macro -%}
@@ -28,6 +33,11 @@
     {%- else -%}
         {%- set restarts_sql = first_rows_per_user_sql(temp_relation, order_column, key_column) -%}
     {%- endif %}
+    {{ record_users_written_sql(
+        'select user_id from ' ~ temp_relation ~ ' union select user_id from ('
+        ~ restarts_sql ~ ') as restarts'
+    ) }};
+
     delete from {{ target_relation }} as target_rows
     using ({{ restarts_sql }}) as restarts
     where
@@ -64,4 +74,24 @@
     group by
         first_orders.user_id,
         first_orders.restart_order
+{%- endmacro %}
+
+
+
+{#- replace_user_tails for the per-user models: every row of the recomputed users. -#}
+{% macro replace_whole_users_sql(target_relation, temp_relation, arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set users = users_written_sql() -%}
+    {#- Every user recomputed: the run wrote every row, as a full build does. -#}
+    {%- set recorded = record_users_written_sql(users) if users is not none else (
+        "update " ~ rows_written_relation() ~ " set is_full_build = true where model_name = '"
+        ~ this.identifier ~ "'") %}
+    {{ recorded }};
+
+    delete from {{ target_relation }}
+    where {{ 'true' if users is none else 'user_id in (' ~ users ~ ')' }};
+
+    insert into {{ target_relation }} ({{ columns }})
+    select {{ columns }}
+    from {{ temp_relation }}
 {%- endmacro %}

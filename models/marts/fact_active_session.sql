@@ -1,9 +1,15 @@
-{#- One row per active session: a user's run of own learner actions (see def_active_session). -#}
+{#-
+    One row per active session: a user's run of own learner actions (see def_active_session).
+    Incremental on PostgreSQL: the sessions of the users int_active_sessions_aggregated's last
+    run recomputed.
+-#}
+{{ config(**user_model_config(['int_active_sessions_aggregated'])) }}
 
 with
 
 active_sessions as (
     select * from {{ ref('int_active_sessions_aggregated') }}
+    where {{ users_written_filter() }}
 ),
 
 final as (

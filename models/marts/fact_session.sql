@@ -1,9 +1,15 @@
-{#- One row per session (sessions are per user across the whole site). -#}
+{#-
+    One row per session (sessions are per user across the whole site). Incremental on
+    PostgreSQL: the sessions of the users whose events the last run of
+    int_log_events_sessionised replaced.
+-#}
+{{ config(**user_model_config(['int_log_events_sessionised'])) }}
 
 with
 
 sessions as (
     select * from {{ ref('int_sessions_aggregated') }}
+    where {{ users_written_filter() }}
 ),
 
 final as (

@@ -187,12 +187,13 @@ def shared_build(pg_server: ConnectionInfo) -> SharedBuild:
 
 @pytest.fixture(scope="session")
 def real_site_build(shared_build: SharedBuild) -> tuple[ConnectionInfo, Path]:
-    """The real Moodle 4.5 site (tests/data) after a whole `dbt build` with the default vars:
-    (the database, the work folder whose target/ holds dbt's manifest). Read only."""
+    """The real Moodle 4.5 site (tests/data) after a whole `dbt build --selector full_check`
+    (every test, the whole-log ones too) with the default vars: (the database, the work folder
+    whose target/ holds dbt's manifest). Read only."""
     from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
     def build(info: ConnectionInfo, work_dir: Path) -> None:
         load_real_moodle(info)
-        assert_dbt_succeeded(run_dbt(["build"], info, work_dir))
+        assert_dbt_succeeded(run_dbt(["build", "--selector", "full_check"], info, work_dir))
 
     return shared_build("real_site_default", build)

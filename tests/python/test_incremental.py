@@ -42,6 +42,14 @@ INCREMENTAL_TABLES = (
     "int_log_events_classified",
     "int_log_events_active_sessionised",
 )
+# Built per user from the tables above: the users their run wrote are recomputed.
+PER_USER_TABLES = (
+    "intermediate.int_active_sessions_aggregated",
+    "intermediate.int_users_active_engagement_aggregated",
+    "intermediate.int_users_event_origins_counted",
+    "mart.fact_session",
+    "mart.fact_active_session",
+)
 
 
 # --- changing the Moodle database -----------------------------------------------------------
@@ -375,8 +383,42 @@ def test_the_log_models_ran_incrementally(builds: Builds) -> None:
     for relation in (
         *(f"intermediate.{table}" for table in INCREMENTAL_TABLES),
         "mart.fact_activity",
+        *PER_USER_TABLES,
     ):
         assert f"OK created sql incremental model {relation} " in builds.incremental_output
+
+
+def test_the_per_user_tables_recomputed_only_the_users_the_log_models_wrote(
+    builds: Builds,
+) -> None:
+    """The run recorded the users it replaced rows of, a few of them, not every user."""
+    connection = builds.incremental.connect(autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select model_name, bool_or(is_full_build), count(user_id), "
+                "(select count(*) from staging.stg_moodle__users) "
+                "from intermediate.incremental_rows_written group by model_name"
+            )
+            written = {row[0]: row[1:] for row in cursor.fetchall()}
+    finally:
+        connection.close()
+    for relation in (*INCREMENTAL_TABLES, *PER_USER_TABLES):
+        name = relation.split(".")[-1]
+        is_full_build, users, all_users = written[name]
+        assert not is_full_build, name
+        assert 0 < users < all_users, (name, users, all_users)
+
+
+def test_the_nightly_tests_read_the_rows_the_run_wrote(builds: Builds) -> None:
+    """An incremental model's data tests read its recomputed users' rows; whole-log tests
+    are left to the full check (selectors.yml)."""
+    compiled = builds.work_dir / "target" / "run" / "moodle_analytics"
+    not_null = next(compiled.rglob("not_null_fact_session_session_id.sql")).read_text()
+    assert "incremental_rows_written" in not_null
+    assert "not_null_fact_session_session_id " in builds.incremental_output
+    assert "assert_every_known_user_event_in_exactly_one_session" not in builds.incremental_output
+    assert "stg_moodle__log_events_" not in builds.incremental_output
 
 
 def test_every_row_equals_a_full_rebuild(builds: Builds) -> None:

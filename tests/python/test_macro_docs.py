@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from runner.connection import ConnectionInfo
+from runner.postgres.connection import ConnectionInfo
 
 PROJECT = "moodle_analytics"
 # Macros without YAML yet, in the two folders whose YAML is written apart from the rest. Each

@@ -2,6 +2,8 @@
 -- exceeds idle_timeout_minutes and no action but the first is a login; a session after the
 -- user's first starts at a login or after such a gap; sessions are numbered in time order;
 -- no duration exceeds the cap. Returns the actions and sessions that break this.
+-- A whole-log check: the full check runs it, not the nightly build (selectors.yml).
+{{ config(tags=['full_check']) }}
 {%- set idle_timeout_seconds = active_idle_timeout_seconds() %}
 {%- set cap_seconds = session_cap_seconds() %}
 

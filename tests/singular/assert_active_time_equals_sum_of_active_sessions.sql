@@ -1,6 +1,8 @@
 -- A user's active time is the sum of their active session durations, active_session_count the
 -- number of those sessions, and learner_action_count the user's rows of fact_activity flagged
 -- is_learner_action (0 for users without any). Returns the users that disagree.
+-- A whole-log check: the full check runs it, not the nightly build (selectors.yml).
+{{ config(tags=['full_check']) }}
 with
 
 users as (

@@ -2,6 +2,8 @@
 -- user whose span covers it. Returns the events that break this, with what is wrong. Each
 -- check is an anti-join or a grouping of its own (no join of every event with every other
 -- relation at once), so the test stays a few passes over the log at any size.
+-- A whole-log check: the full check runs it, not the nightly build (selectors.yml).
+{{ config(tags=['full_check']) }}
 with
 
 log_events as (

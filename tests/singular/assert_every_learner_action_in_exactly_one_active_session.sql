@@ -1,6 +1,8 @@
 -- Every learner action of fact_activity is in exactly one active session, of the same user,
 -- whose span covers it; each active session holds exactly its action_count actions, its first
 -- action among them. Returns the actions and sessions that break this.
+-- A whole-log check: the full check runs it, not the nightly build (selectors.yml).
+{{ config(tags=['full_check']) }}
 with
 
 activity as (

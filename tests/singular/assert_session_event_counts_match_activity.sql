@@ -1,5 +1,7 @@
 -- A session's event_count is the number of fact_activity rows in it, and its first event
 -- (the one whose id is the session_id) belongs to it. Returns the sessions that disagree.
+-- A whole-log check: the full check runs it, not the nightly build (selectors.yml).
+{{ config(tags=['full_check']) }}
 with
 
 activity as (

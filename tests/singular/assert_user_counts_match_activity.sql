@@ -1,5 +1,7 @@
 -- dim_user's login and activity counts are the user's login and other rows in fact_activity,
 -- and the per-verb counts the rows with that action. Returns the users that disagree.
+-- A whole-log check: the full check runs it, not the nightly build (selectors.yml).
+{{ config(tags=['full_check']) }}
 {%- set verbs = counted_verbs() %}
 
 with

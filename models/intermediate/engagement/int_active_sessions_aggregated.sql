@@ -1,10 +1,16 @@
-{#- One row per active session: its span, its actions and its duration capped at the cap. -#}
+{#-
+    One row per active session: its span, its actions and its duration capped at the cap.
+    Incremental on PostgreSQL: the sessions of the users whose actions the last run of
+    int_log_events_active_sessionised replaced (docs/incremental.md).
+-#}
+{{ config(**user_model_config(['int_log_events_active_sessionised'])) }}
 {%- set cap_seconds = session_cap_seconds() -%}
 
 with
 
 active_events as (
     select * from {{ ref('int_log_events_active_sessionised') }}
+    where {{ users_written_filter() }}
 ),
 
 sessions_summarised as (

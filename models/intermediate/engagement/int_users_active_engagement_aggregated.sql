@@ -1,13 +1,20 @@
-{#- One row per user with at least one learner action: actions, active sessions, active time. -#}
+{#-
+    One row per user with at least one learner action: actions, active sessions, active time.
+    Incremental on PostgreSQL: the users whose actions the last run of
+    int_log_events_active_sessionised replaced (their sessions are recomputed before this).
+-#}
+{{ config(**user_model_config(['int_log_events_active_sessionised'])) }}
 
 with
 
 active_events as (
     select * from {{ ref('int_log_events_active_sessionised') }}
+    where {{ users_written_filter() }}
 ),
 
 active_sessions as (
     select * from {{ ref('int_active_sessions_aggregated') }}
+    where {{ users_written_filter() }}
 ),
 
 actions_counted as (
