@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +12,9 @@ DEFAULT_SCALES = (1.0, 10.0, 30.0)
 QUICK_SCALE = 0.05
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 WORK_DIR = RUNTIME_DIR / "bench"
-# Databases the benchmark creates and drops; it never touches any other.
-DATABASE_PREFIX = "moodle_bench_scale_"
+# Databases the benchmark creates and drops; it never touches any other. Engineers sharing one
+# server set MOODLE_BENCH_DATABASE_PREFIX so that their runs do not drop each other's data.
+DATABASE_PREFIX = os.environ.get("MOODLE_BENCH_DATABASE_PREFIX", "moodle_bench_scale_")
 
 
 @dataclass(frozen=True)
