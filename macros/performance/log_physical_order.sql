@@ -9,13 +9,8 @@
     DuckDB and Spark do not keep a table's order (Spark would pay a shuffle for it): nothing.
 #}
 {% macro log_physical_order(columns=['user_id', 'event_epoch', 'event_id']) -%}
-    {{ return(adapter.dispatch('log_physical_order', 'moodle_analytics')(columns)) }}
-{%- endmacro %}
-
-{% macro default__log_physical_order(columns) -%}
+    {%- if target.type == 'postgres' -%}
+        {{ return('order by ' ~ (columns | join(', '))) }}
+    {%- endif -%}
     {{ return('') }}
-{%- endmacro %}
-
-{% macro postgres__log_physical_order(columns) -%}
-    {{ return('order by ' ~ (columns | join(', '))) }}
 {%- endmacro %}
