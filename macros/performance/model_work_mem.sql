@@ -17,8 +17,11 @@
 
 {% macro postgres__model_work_mem() -%}
     {%- set memory = model_work_mem_setting() -%}
+    {#- Index builds in the leader alone: parallel workers hand their sorted runs to the
+        leader through temporary files whatever the memory (about 200 MB per log table at
+        4 million rows), and on a machine of few cores they gain little. -#}
     {{ return("set local work_mem = '" ~ memory ~ "'; set local maintenance_work_mem = '"
-        ~ memory ~ "'") }}
+        ~ memory ~ "'; set local max_parallel_maintenance_workers = 0") }}
 {%- endmacro %}
 
 

@@ -12,6 +12,8 @@
 {{ config(**log_model_config(
     tail_restarts_macro='active_action_restarts_sql', sorts_log=true,
 )) }}
+{#- Statistics for the models reading this table in its index's order. #}
+{{ config(post_hook=['{{ refresh_table_statistics() }}']) }}
 -- depends_on: {{ ref('stg_moodle__users') }}
 {%- set idle_timeout_seconds = active_idle_timeout_seconds() -%}
 {%- set low_watermark = log_model_low_watermark() -%}

@@ -11,6 +11,8 @@
 -- The archive is read only by incremental runs (users whose `user` row came late).
 -- depends_on: {{ ref('archive_moodle__logstore_standard_log') }}
 {{ config(**log_model_config(sorts_log=true)) }}
+{#- Statistics for the models reading this table in its index's order. #}
+{{ config(post_hook=['{{ refresh_table_statistics() }}']) }}
 {%- set low_watermark = log_model_low_watermark(ref('stg_moodle__log_events')) -%}
 {%- set event_columns = [
     'event_id', 'user_id', 'course_id', 'event_name', 'action', 'crud', 'edulevel', 'origin',
@@ -35,14 +37,22 @@ event_classification as (
 
     known_user_events as (
         -- userid 0, -1 or missing from user: nobody's action, as in the original sessions.
+        -- A membership test rather than a join, to keep the order of staging's index for the
+        -- window below (log_physical_order).
         select
         {%- for column in event_columns %}
                 log_events.{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
         from log_events
-        inner join users
-            on log_events.user_id = users.user_id
-        where {{ usable_for_metrics('log_events') }}
+        where
+            {{ usable_for_metrics('log_events') }}
+            and (
+                -- Staging's flag first: PostgreSQL estimates it from its statistics (and so
+                -- reads the rows through the index), and it means the same as the membership
+                -- test, which decides where staging's flags are missing (unit-test fixtures).
+                (log_events.user_id > 0 and log_events.has_unknown_user = false)
+                or coalesce(log_events.user_id in (select users.user_id from users), false)
+            )
     ),
 
 {%- else -%}
@@ -67,28 +77,10 @@ event_classification as (
 
 {%- endif %}
 
-events_classified as (
-    select
-        known_user_events.*,
-        event_classification.event_name is not null as is_listed_event,
-        coalesce(
-            event_classification.actor_kind,
-            {{ classify_unknown_event_actor_kind(
-                'known_user_events.crud', 'known_user_events.edulevel') }}
-        ) as actor_kind,
-        coalesce(
-            event_classification.engagement_kind,
-            {{ classify_unknown_event_engagement_kind(
-                'known_user_events.crud', 'known_user_events.edulevel') }}
-        ) as event_engagement_kind
-    from known_user_events
-    left join event_classification
-        on known_user_events.event_name = event_classification.event_name
-),
-
 impersonation_ends_flagged as (
     -- "Log in as" ends with a user_loggedout carrying the learner's id and no realuserid:
     -- the admin logging out. It is the closing row of the impersonated rows before it.
+    -- Before the classification's join, which would lose the rows' (user, time, id) order.
     select
         *,
         coalesce(
@@ -99,7 +91,26 @@ impersonation_ends_flagged as (
             ),
             false
         ) as is_impersonation_end
-    from events_classified
+    from known_user_events
+),
+
+events_classified as (
+    select
+        impersonation_ends_flagged.*,
+        event_classification.event_name is not null as is_listed_event,
+        coalesce(
+            event_classification.actor_kind,
+            {{ classify_unknown_event_actor_kind(
+                'impersonation_ends_flagged.crud', 'impersonation_ends_flagged.edulevel') }}
+        ) as actor_kind,
+        coalesce(
+            event_classification.engagement_kind,
+            {{ classify_unknown_event_engagement_kind(
+                'impersonation_ends_flagged.crud', 'impersonation_ends_flagged.edulevel') }}
+        ) as event_engagement_kind
+    from impersonation_ends_flagged
+    left join event_classification
+        on impersonation_ends_flagged.event_name = event_classification.event_name
 ),
 
 own_actions_flagged as (
@@ -111,7 +122,7 @@ own_actions_flagged as (
             when origin = 'cli' then 'cron'
             when actor_kind <> 'learner_action' then actor_kind
         end as not_own_reason
-    from impersonation_ends_flagged
+    from events_classified
 ),
 
 final as (

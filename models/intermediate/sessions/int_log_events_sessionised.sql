@@ -11,6 +11,8 @@
 -- The archive is read only by incremental runs (users whose `user` row came late).
 -- depends_on: {{ ref('archive_moodle__logstore_standard_log') }}
 {{ config(**log_model_config(sorts_log=true)) }}
+{#- Statistics for the models reading this table in its index's order. #}
+{{ config(post_hook=['{{ refresh_table_statistics() }}']) }}
 {%- set idle_timeout_seconds = session_idle_timeout_seconds() -%}
 {%- set low_watermark = log_model_low_watermark(ref('stg_moodle__log_events')) -%}
 {%- set event_columns = [
@@ -33,6 +35,9 @@ with
 
     events_to_sessionise as (
         -- userid 0, -1 or missing from user: kept in staging, never part of a session.
+        -- A membership test rather than a join: a filter keeps the order in which staging's
+        -- index hands over the rows (user, time, id), the windows' order, so that nothing
+        -- sorts the log here (log_physical_order).
         select
             {%- for column in event_columns %}
                 log_events.{{ column }},
@@ -41,9 +46,15 @@ with
             cast(null as {{ dbt.type_bigint() }}) as restart_gap_seconds,
             0 as sessions_before_restart
         from log_events
-        inner join users
-            on log_events.user_id = users.user_id
-        where {{ usable_for_metrics('log_events') }}
+        where
+            {{ usable_for_metrics('log_events') }}
+            and (
+                -- Staging's flag first: PostgreSQL estimates it from its statistics (and so
+                -- reads the rows through the index), and it means the same as the membership
+                -- test, which decides where staging's flags are missing (unit-test fixtures).
+                (log_events.user_id > 0 and log_events.has_unknown_user = false)
+                or coalesce(log_events.user_id in (select users.user_id from users), false)
+            )
     ),
 
 {%- else -%}
@@ -157,3 +168,6 @@ final as (
 )
 
 select * from final
+{%- if not is_incremental() %}
+    {{ log_physical_order() }}
+{%- endif %}

@@ -1,4 +1,6 @@
 {#- One row per session: its span, its size and its duration capped at session_cap_hours. -#}
+{#- Groups every sessionised event: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 {%- set cap_seconds = session_cap_seconds() -%}
 
 with

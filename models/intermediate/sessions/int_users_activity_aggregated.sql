@@ -1,4 +1,6 @@
 {#- One row per user with at least one event: counts, sessions and dedication time. -#}
+{#- Groups every sessionised event: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 {%- set verbs = counted_verbs() -%}
 
 with

@@ -11,11 +11,14 @@
 --
 -- The one staging model built as a table: finding copies is a self-join of the whole log,
 -- which every model and test reading the flags would otherwise repeat (at 4 million rows,
--- 10 s a reader). Indexed on PostgreSQL for the incremental log models' reads by id and user.
+-- 10 s a reader). Indexed on PostgreSQL for the incremental log models' reads by id and user,
+-- and written in (user, time, id) order there (log_physical_order): the log models read it
+-- through that index and sort nothing themselves.
 {{ config(
     materialized='table',
     indexes=log_model_indexes('event_epoch'),
     pre_hook="{{ model_work_mem() }}",
+    post_hook="{{ refresh_table_statistics() }}",
 ) }}
 {#- Ids per block in the search for copies (copies_found): a block's rows are read once per
     copy whose original or copy lies in it, whole blocks once per copy far from its original. #}
@@ -317,3 +320,4 @@ final as (
 )
 
 select * from final
+{{ log_physical_order() }}
