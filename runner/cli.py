@@ -25,6 +25,7 @@ from runner import cli_output as ui
 from runner.cli_help import tidy_typer_help
 from runner.connection import ConnectionError_, ConnectionInfo
 from runner.paths import DEFAULT_PARQUET_DIR, EXPORTS_DIR
+from runner.spark_cluster_cli import spark_cluster_app
 from runner.user_errors import UserError
 
 tidy_typer_help()
@@ -46,6 +47,7 @@ archive_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(archive_app, name="archive")
+app.add_typer(spark_cluster_app, name="spark-cluster")
 
 JsonOption = Annotated[
     bool,
