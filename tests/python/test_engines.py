@@ -399,7 +399,7 @@ def test_spark_cluster_that_does_not_come_up_is_stopped_whole(tmp_path: Path) ->
     folder = tmp_path / "slow"
     settings = ClusterSettings(folder, port=free_port(), web_port=free_port())
     # No JVM starts and registers in a second: the start gives up and ends what it launched.
-    with pytest.raises(UserError, match="not every worker registered .* within 1 s"):
+    with pytest.raises(UserError, match=r"not every worker registered .* within 1 s"):
         start_cluster(settings, timeout=1)
     assert _processes_working_in(folder.resolve()) == []
     assert not (folder / "cluster.json").exists()
