@@ -25,7 +25,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,6 +277,16 @@ def start_cluster(settings: ClusterSettings, *, timeout: float = 180.0) -> Spark
         (folder / STATE_FILE).unlink(missing_ok=True)
         raise
     return cluster
+
+
+@contextmanager
+def running_cluster(settings: ClusterSettings) -> Iterator[SparkCluster]:
+    """A cluster for the length of a ``with`` block (a benchmark's build, a test module)."""
+    cluster = start_cluster(settings)
+    try:
+        yield cluster
+    finally:
+        stop_cluster(cluster.folder)
 
 
 def stop_cluster(folder: Path = DEFAULT_FOLDER) -> list[ClusterProcess]:
