@@ -410,8 +410,8 @@ def _is_ours(process: ClusterProcess) -> bool:
     except OSError:
         return False
     expected = MASTER_CLASS if process.role == "master" else WORKER_CLASS
-    # spark-class is a shell script first, then execs java with the class name.
-    return expected in command or "spark-class" in command
+    # The class is an argument both of the spark-class script and of the java it becomes.
+    return expected in command
 
 
 def _stop_processes(processes: tuple[ClusterProcess, ...]) -> list[ClusterProcess]:
