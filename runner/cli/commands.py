@@ -31,6 +31,7 @@ from runner.cli.reports import (
     ServerStopped,
     TableauFiles,
 )
+from runner.cli.spark_cluster import spark_cluster_app
 from runner.paths import DEFAULT_PARQUET_DIR, EXPORTS_DIR
 from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
@@ -66,6 +67,7 @@ archive_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(archive_app, name="archive")
+app.add_typer(spark_cluster_app, name="spark-cluster")
 
 JsonOption = Annotated[
     bool,

@@ -1,9 +1,12 @@
 """The same dbt project on PostgreSQL, DuckDB and Spark gives the same marts, row for row.
 
 A small generated Moodle site is exported to Parquet (runner.moodle.parquet_source), then
-`dbt build` (every model, seed, unit test and data test) runs on the three targets of the example
-profile: postgres on the database itself, duckdb and spark (a local PySpark) on the export. Every
-mart is then read back from each engine and compared value by value with PostgreSQL's, the
+`dbt build`
+(every model, seed, unit test and data test) runs on the three targets of the example profile:
+postgres on the database itself, duckdb and spark on the export; spark on a standalone
+cluster started from the pyspark package (a master and two workers, the executors in JVMs of
+their own), as on a cluster of many machines. Every mart
+is then read back from each engine and compared value by value with PostgreSQL's, the
 reference. The builds use a reporting time zone with daylight saving time, so that local
 dates, weeks and hours are checked across engines too, not only UTC instants. The log also
 holds copies of rows placed on every path of the copy rule (copy_cases.py): each engine must
@@ -16,9 +19,10 @@ import datetime as dt
 import json
 import os
 import shutil
+import socket
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,6 +36,13 @@ from support.dbt_helpers import MARTS_EMPTY_UNTIL_TRAINED, run_dbt
 
 from runner.dbt.engine_tables import TableRows, normalised, read_tables
 from runner.dbt.engines import EngineBuild, EngineTarget, build_on_engine
+from runner.dbt.spark_cluster import (
+    ClusterSettings,
+    SparkCluster,
+    free_port,
+    start_cluster,
+    stop_cluster,
+)
 from runner.generator import generate
 from runner.moodle.parquet_source import MANIFEST_NAME, export_source, read_manifest
 from runner.moodle.schema import REQUIRED_TABLES, create_schema
@@ -87,25 +98,82 @@ def parquet_dir(moodle: ConnectionInfo, work_dir: Path) -> Path:
     return out_dir
 
 
+def _processes_working_in(folder: Path) -> list[int]:
+    """Ids of the processes whose working directory lies in ``folder`` (the cluster's master,
+    workers and executors all do)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cwd = (entry / "cwd").readlink()
+            except OSError:
+                continue
+            if cwd == folder or folder in cwd.parents:
+                pids.append(int(entry.name))
+    return pids
+
+
 @pytest.fixture(scope="module")
-def targets(moodle: ConnectionInfo, parquet_dir: Path, work_dir: Path) -> dict[str, EngineTarget]:
+def cluster_settings(tmp_path_factory: pytest.TempPathFactory) -> ClusterSettings:
+    # Free ports: other test processes or a developer's cluster may hold Spark's defaults.
+    return ClusterSettings(
+        tmp_path_factory.mktemp("spark_cluster"),
+        port=free_port(),
+        web_port=free_port(),
+        workers=2,
+        cores_per_worker=1,
+        memory_per_worker="2g",
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark_cluster(cluster_settings: ClusterSettings) -> Iterator[Future[SparkCluster] | None]:
+    """The standalone cluster the Spark build runs on, started in the background as soon as
+    the module starts (while the site is generated) and stopped, executors and all, at its end."""
+    if not _java_available():
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = pool.submit(start_cluster, cluster_settings)
+        try:
+            yield started
+        finally:
+            started.exception()  # wait for the start to end, whichever way it did
+            stop_cluster(cluster_settings.folder)
+    assert _processes_working_in(cluster_settings.folder.resolve()) == [], "left running"
+
+
+@pytest.fixture(scope="module")
+def targets(
+    moodle: ConnectionInfo, parquet_dir: Path, work_dir: Path, cluster_settings: ClusterSettings
+) -> dict[str, EngineTarget]:
     return {
         "postgres": EngineTarget("postgres", work_dir / "postgres", moodle=moodle),
         "duckdb": EngineTarget("duckdb", work_dir / "duckdb", parquet_dir=parquet_dir),
-        "spark": EngineTarget("spark", work_dir / "spark", parquet_dir=parquet_dir),
+        "spark": EngineTarget(
+            "spark",
+            work_dir / "spark",
+            parquet_dir=parquet_dir,
+            spark_master=f"spark://{cluster_settings.host}:{cluster_settings.port}",
+        ),
     }
 
 
 @pytest.fixture(scope="module")
-def builds(targets: dict[str, EngineTarget]) -> dict[str, EngineBuild]:
+def builds(
+    targets: dict[str, EngineTarget], spark_cluster: Future[SparkCluster] | None
+) -> dict[str, EngineBuild]:
     """`dbt build` once per engine, shared by the tests below (Spark only where Java is)."""
-    engines = ["postgres", "duckdb"] + (["spark"] if _java_available() else [])
+
+    def build(engine: str) -> EngineBuild:
+        if engine == "spark" and spark_cluster is not None:
+            spark_cluster.result()  # every worker registered
+        return build_on_engine(targets[engine], dbt_vars=DBT_VARS)
+
+    engines = ["postgres", "duckdb"] + (["spark"] if spark_cluster is not None else [])
     # Side by side: each build has its own subprocess and state, and CI waits for the slowest.
     with ThreadPoolExecutor(max_workers=len(engines)) as pool:
-        futures = {
-            engine: pool.submit(build_on_engine, targets[engine], dbt_vars=DBT_VARS)
-            for engine in engines
-        }
+        futures = {engine: pool.submit(build, engine) for engine in engines}
         return {engine: future.result() for engine, future in futures.items()}
 
 
@@ -293,6 +361,49 @@ def test_build_passes_every_test_on(engine: str, builds: dict[str, EngineBuild])
         expected = [name for name in expected if name not in snapshot_nodes]
     # The same nodes ran: nothing was left out on this engine.
     assert sorted(node.unique_id for node in build.nodes) == expected
+
+
+def test_spark_build_ran_on_both_workers_executors(
+    builds: dict[str, EngineBuild], cluster_settings: ClusterSettings
+) -> None:
+    """Not a local Spark: each worker launched an executor (a JVM of its own, logging in the
+    worker's folder) for the build, and each ran some of its tasks."""
+    _require(builds, "spark")
+    for number in range(1, cluster_settings.workers + 1):
+        logs = list((cluster_settings.folder / f"worker-{number}").glob("app-*/*/stderr"))
+        assert logs, f"worker-{number} launched no executor"
+        assert any("Finished task" in log.read_text(errors="replace") for log in logs), (
+            f"worker-{number}'s executors ran no task"
+        )
+
+
+def test_spark_cluster_names_a_taken_port_and_missing_java(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        taken = listener.getsockname()[1]
+        settings = ClusterSettings(tmp_path / "taken", port=taken, web_port=free_port())
+        with pytest.raises(UserError, match=f"port {taken} on 127.0.0.1 is taken"):
+            start_cluster(settings)
+    assert not settings.folder.exists()  # nothing was started
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UserError, match="Java is missing"):
+        start_cluster(ClusterSettings(tmp_path / "nojava", port=free_port(), web_port=free_port()))
+
+
+def test_spark_cluster_that_does_not_come_up_is_stopped_whole(tmp_path: Path) -> None:
+    if not _java_available():
+        pytest.skip("no Java on this machine")
+    folder = tmp_path / "slow"
+    settings = ClusterSettings(folder, port=free_port(), web_port=free_port())
+    # No JVM starts and registers in a second: the start gives up and ends what it launched.
+    with pytest.raises(UserError, match=r"not every worker registered .* within 1 s"):
+        start_cluster(settings, timeout=1)
+    assert _processes_working_in(folder.resolve()) == []
+    assert not (folder / "cluster.json").exists()
 
 
 def test_duckdb_reads_moodle_tables_already_in_it(
