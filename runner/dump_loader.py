@@ -44,6 +44,7 @@ from psycopg2 import errors, sql
 from runner.connection import LIBPQ_VARIABLES, ConnectionInfo
 from runner.moodle_schema import (
     DEFAULT_PREFIX,
+    OPTIONAL_TABLES,
     REQUIRED_TABLES,
     missing_tables,
     validate_identifier,
@@ -105,6 +106,8 @@ def load_dump(
         raise DumpLoadError(str(error)) from error
     dump_format = detect_format(dump)
     required = [prefix + name for name in REQUIRED_TABLES]
+    # Optional tables come along when the dump has them; nothing is said when it has not.
+    wanted = required + [prefix + name for name in OPTIONAL_TABLES]
 
     target = info.connect(autocommit=True)  # raises ConnectionError_ with one line
     try:
@@ -119,9 +122,9 @@ def load_dump(
         scratch = _create_scratch_database(target, info)
         try:
             if archive is not None:
-                warnings = _restore_archive(archive, dump, scratch, required)
+                warnings = _restore_archive(archive, dump, scratch, wanted)
             else:
-                warnings = _restore_plain(dump, dump_format, scratch, server_major, required)
+                warnings = _restore_plain(dump, dump_format, scratch, server_major, wanted)
             copied = _prepare_scratch(scratch, schema, prefix)
             prologue = _prologue(target, schema, prefix, replace)
             _copy_tables(scratch, info, schema, copied, prologue, server_major)
@@ -381,8 +384,8 @@ def _error_blocks(stderr: str, tool_prefix: str) -> list[str]:
 
 
 def _prepare_scratch(scratch: ConnectionInfo, schema: str, prefix: str) -> list[str]:
-    """Rename the dump's Moodle schema to ``schema``; the required tables it holds."""
-    required = [prefix + name for name in REQUIRED_TABLES]
+    """Rename the dump's Moodle schema to ``schema``; the Moodle tables it holds."""
+    wanted = [prefix + name for name in REQUIRED_TABLES + OPTIONAL_TABLES]
     connection = scratch.connect()
     try:
         with connection.cursor() as cursor:
@@ -394,7 +397,7 @@ def _prepare_scratch(scratch: ConnectionInfo, schema: str, prefix: str) -> list[
                 group by table_schema
                 order by count(*) desc, table_schema = 'public' desc
                 """,
-                (required,),
+                (wanted,),
             )
             found = cursor.fetchall()
             if not found:
@@ -415,7 +418,7 @@ def _prepare_scratch(scratch: ConnectionInfo, schema: str, prefix: str) -> list[
         connection.commit()
     finally:
         connection.close()
-    return [name for name in required if name in set(tables)]
+    return [name for name in wanted if name in set(tables)]
 
 
 def _no_moodle_tables_message(cursor, prefix: str) -> str:
