@@ -155,9 +155,7 @@ def existing_tables(connection, schema: str, prefix: str) -> list[str]:
             (schema,),
         )
         present = {row[0] for row in cursor.fetchall()}
-    return [
-        prefix + name for name in REQUIRED_TABLES + OPTIONAL_TABLES if prefix + name in present
-    ]
+    return [prefix + name for name in REQUIRED_TABLES + OPTIONAL_TABLES if prefix + name in present]
 
 
 def _load(

@@ -34,7 +34,7 @@ from runner.connection import ConnectionInfo
 from runner.engine_tables import TableRows, normalised, read_tables
 from runner.engines import EngineBuild, EngineTarget, build_on_engine
 from runner.generator import generate
-from runner.moodle_schema import REQUIRED_TABLES, create_schema
+from runner.moodle_schema import OPTIONAL_TABLES, REQUIRED_TABLES, create_schema
 from runner.parquet_source import MANIFEST_NAME, export_source, read_manifest
 from runner.user_errors import UserError
 
@@ -178,7 +178,7 @@ def test_export_holds_every_table_with_its_rows_and_types(
 ) -> None:
     manifest = read_manifest(parquet_dir)
     assert [table["name"] for table in manifest["tables"]] == [
-        f"mdl_{name}" for name in REQUIRED_TABLES
+        f"mdl_{name}" for name in REQUIRED_TABLES + OPTIONAL_TABLES
     ]
     for name in ("logstore_standard_log", "user", "grade_grades", "course"):
         table = pq.read_table(parquet_dir / f"mdl_{name}")
