@@ -50,7 +50,7 @@ def table_digests(info: ConnectionInfo) -> dict[str, str]:
             table: value(
                 connection, f"select md5(string_agg(t::text, '|' order by t.id)) from mdl_{table} t"
             )
-            for table in REQUIRED_TABLES
+            for table in REQUIRED_TABLES + OPTIONAL_TABLES
         }
     finally:
         connection.close()
