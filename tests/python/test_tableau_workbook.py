@@ -333,7 +333,8 @@ def test_the_readme_picture_is_the_dashboards_layout_drawn_from_its_zones(
     assert {zone.kind for zone in zones} == {"worksheet", "filter", "color", "title"}
     # Every box inside the dashboard, none overlapping another.
     for zone in zones:
-        assert zone.x >= 0 and zone.y >= 0 and zone.x + zone.w <= 100_000 and zone.y + zone.h <= 100_000
+        assert zone.x >= 0 and zone.y >= 0
+        assert zone.x + zone.w <= 100_000 and zone.y + zone.h <= 100_000
     for first in zones:
         for second in zones:
             if first is not second:
