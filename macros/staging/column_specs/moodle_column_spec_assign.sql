@@ -1,4 +1,4 @@
-{# Columns of Moodle's assign (an optional table) that its staging model reads, and their types. #}
+{# Columns of Moodle's optional table assign that its staging model reads, with types. #}
 {% macro moodle_column_spec_assign() -%}
     {{ return([
         ('id', dbt.type_bigint()),

@@ -1,4 +1,4 @@
-{# Columns of Moodle's assign_submission (an optional table) that its staging model reads, and their types. #}
+{# Columns of Moodle's optional table assign_submission that its staging model reads, with types. #}
 {% macro moodle_column_spec_assign_submission() -%}
     {{ return([
         ('id', dbt.type_bigint()),

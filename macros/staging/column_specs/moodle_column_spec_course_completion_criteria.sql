@@ -1,4 +1,4 @@
-{# Columns of Moodle's course_completion_criteria (an optional table) that its staging model reads, and their types. #}
+{# Columns of Moodle's optional table course_completion_criteria read by its staging model. #}
 {% macro moodle_column_spec_course_completion_criteria() -%}
     {{ return([
         ('id', dbt.type_bigint()),

@@ -1,4 +1,4 @@
-{# Columns of Moodle's course_completions (an optional table) that its staging model reads, and their types. #}
+{# Columns of Moodle's optional table course_completions read by its staging model. #}
 {% macro moodle_column_spec_course_completions() -%}
     {{ return([
         ('id', dbt.type_bigint()),

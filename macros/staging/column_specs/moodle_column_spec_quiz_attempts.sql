@@ -1,4 +1,4 @@
-{# Columns of Moodle's quiz_attempts (an optional table) that its staging model reads, and their types. #}
+{# Columns of Moodle's optional table quiz_attempts that its staging model reads, with types. #}
 {% macro moodle_column_spec_quiz_attempts() -%}
     {{ return([
         ('id', dbt.type_bigint()),
