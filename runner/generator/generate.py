@@ -179,7 +179,7 @@ def _load(
                 *static_tables(site, plans),
                 *optional_tables.assignment_tables(site, plans, optional_rng),
                 *optional_tables.quiz_tables(site, plans),
-                optional_tables.criteria_table(site, criteria_courses),
+                optional_tables.criteria_table(criteria_courses),
             ):
                 counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
             progress("tables", sum(counts.values()))
@@ -200,7 +200,7 @@ def _load(
             for table, columns, rows in (
                 user_table(site, plans, observed),
                 completion_table(plans, observed),
-                optional_tables.course_completions_table(site, plans, observed, criteria_courses),
+                optional_tables.course_completions_table(plans, optional_rng, criteria_courses),
             ):
                 counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
             for table, columns, rows in hostile.tables():

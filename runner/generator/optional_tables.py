@@ -1,11 +1,15 @@
 """Rows of the optional tables: assignments and quizzes with their deadlines, submissions and
 attempts, course completion criteria and course completions.
 
-Everything here follows from what the rest of the generator already decided (the course
-modules and their deadlines, the planned submissions and quiz attempts the log records, the
-activity completions the log simulation observed), so these tables agree with the log to the
-second. The only new random choices (which courses have completion criteria, which learners
-left a draft) come from their own stream, so adding these tables changes no other row.
+Assignments, quizzes, submissions and attempts follow from what the rest of the generator
+already decided (the course modules and their deadlines, the planned submissions and quiz
+attempts the log records), so they agree with the log to the second. Course completion is
+"manual completion by others": in the courses with criteria, the editing teacher marks complete,
+in the course's last week, the learners still taking part in its last quarter, and misses a few.
+The generator writes no log row for those marks (that would change the log's existing rows).
+The only new random choices (which courses have criteria, which learners left a draft, whom a
+teacher misses, the day of each mark) come from their own stream, so adding these tables
+changes no other row.
 """
 
 from __future__ import annotations
@@ -15,23 +19,25 @@ from collections.abc import Iterable
 import numpy as np
 
 from . import timeline as tl
-from .courses import ASSIGN_GRADEMAX, N_COURSES, QUIZ_GRADEMAX
+from .courses import ASSIGN_GRADEMAX, EDITING_TEACHER_ROLE, N_COURSES, QUIZ_GRADEMAX
 from .episodes import Plans
 from .site import Site
-from .tables import Observed, TableRows
+from .tables import TableRows
 
-# Moodle's criteria type for "activity completion" (COMPLETION_CRITERIA_TYPE_ACTIVITY).
-CRITERIA_TYPE_ACTIVITY = 4
+# Moodle's criteria type "manual completion by others" (COMPLETION_CRITERIA_TYPE_ROLE).
+CRITERIA_TYPE_ROLE = 7
 # Share of courses whose teachers set course completion criteria.
 COURSES_WITH_CRITERIA_SHARE = 0.4
+# Share of the learners still taking part whom the teacher forgets to mark complete.
+MISSED_MARK_SHARE = 0.06
+# Every course runs the whole term: its last quarter starts three quarters in.
+LAST_QUARTER_START_DAY = (3 * tl.TERM_DAYS) // 4
 # Late submissions arrive up to four days after the due date (assessments.py); the cut-off
 # leaves a week, marking is expected within a fortnight.
 CUTOFF_AFTER_DUE = 7 * tl.DAY
 GRADING_AFTER_DUE = 14 * tl.DAY
 # Share of learners without a submission who opened the assignment and left a draft.
 DRAFT_SHARE = 0.15
-# Moodle counts an activity criterion as met on complete (1) or complete-pass (2), not on fail.
-CRITERION_MET_STATES = (1, 2)
 
 
 def _opens(site: Site, cm: int) -> int:
@@ -49,12 +55,6 @@ def courses_with_criteria(rng: np.random.Generator) -> list[int]:
     chosen[0] = True
     chosen[-1] = False
     return [int(course) + 2 for course in np.flatnonzero(chosen)]
-
-
-def criteria_activities(site: Site, course: int) -> list[int]:
-    """The activities a course's completion requires: the final project (its last assignment)."""
-    assigns = site.courses.assigns[course]
-    return [int(assigns[-1])] if len(assigns) else []
 
 
 def assignment_tables(site: Site, plans: Plans, rng: np.random.Generator) -> list[TableRows]:
@@ -248,44 +248,44 @@ def quiz_tables(site: Site, plans: Plans) -> list[TableRows]:
     ]
 
 
-def criteria_table(site: Site, courses: Iterable[int]) -> TableRows:
-    rows = []
-    for course in courses:
-        for cm in criteria_activities(site, course):
-            rows.append(
-                (len(rows) + 1, course, CRITERIA_TYPE_ACTIVITY, site.courses.cms.modname[cm], cm)
-            )
-    return (
-        "course_completion_criteria",
-        ("id", "course", "criteriatype", "module", "moduleinstance"),
-        iter(rows),
-    )
+def criteria_table(courses: Iterable[int]) -> TableRows:
+    """One criterion per course with criteria: marked complete by its editing teacher."""
+    rows = [
+        (index + 1, course, CRITERIA_TYPE_ROLE, EDITING_TEACHER_ROLE)
+        for index, course in enumerate(courses)
+    ]
+    return "course_completion_criteria", ("id", "course", "criteriatype", "role"), iter(rows)
 
 
 def course_completions_table(
-    site: Site, plans: Plans, observed: Observed, courses: Iterable[int]
+    plans: Plans, rng: np.random.Generator, courses: Iterable[int]
 ) -> TableRows:
     """One row per learner of a course with criteria (Moodle's cron adds them on enrolment);
-    completed when every required activity is complete, at the last one's completion time.
-    Deleting a user deletes their rows, as it deletes their activity completions."""
-    met: dict[tuple[int, int], int] = {}
-    for _, cm, user, state, time in observed.completions.values():
-        if state in CRITERION_MET_STATES:
-            met[(int(user), int(cm))] = int(time)
+    completed when the teacher marked the learner, in the course's last week. Deleting a user
+    deletes their rows, as it deletes their activity completions."""
     e, cohort = plans.enrolments, plans.cohort
     deleted = {int(u) for u, t in zip(cohort.user, cohort.deleted_at, strict=True) if t}
-    enrolled: dict[tuple[int, int], int] = {}
     chosen = set(courses)
+    taking_part: dict[tuple[int, int], bool] = {}
+    enrolled: dict[tuple[int, int], int] = {}
     for k in np.flatnonzero(e.learner >= 0):
-        user, course = int(e.user[k]), int(e.course[k])
-        if course in chosen and user not in deleted:
-            key = (user, course)
-            enrolled[key] = min(enrolled.get(key, int(e.timestart[k])), int(e.timestart[k]))
+        learner, user, course = int(e.learner[k]), int(e.user[k]), int(e.course[k])
+        if course not in chosen or user in deleted:
+            continue
+        key = (user, course)
+        enrolled[key] = min(enrolled.get(key, int(e.timestart[k])), int(e.timestart[k]))
+        suspended_early = e.status[k] == 1 and tl.day_of(e.suspended_at[k]) < tl.TERM_DAYS
+        taking_part[key] = taking_part.get(key, False) or bool(
+            not cohort.never[learner]
+            and cohort.start_day[learner] < LAST_QUARTER_START_DAY < cohort.end_day[learner]
+            and not suspended_early
+        )
     rows = []
     for (user, course), timeenrolled in sorted(enrolled.items()):
-        required = criteria_activities(site, course)
-        times = [met.get((user, cm)) for cm in required]
-        completed = max(times) if required and all(t is not None for t in times) else None
+        missed = rng.random() < MISSED_MARK_SHARE
+        mark_day = tl.TERM_DAYS - 1 - int(rng.integers(0, 7))
+        marked = tl.day_start(mark_day) + int(rng.integers(9 * 3600, 17 * 3600))
+        completed = marked if taking_part[(user, course)] and not missed else None
         rows.append((len(rows) + 1, user, course, timeenrolled, 0, completed, 0))
     return (
         "course_completions",
