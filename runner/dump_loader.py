@@ -113,7 +113,7 @@ def load_dump(
     try:
         server_major = target.server_version // 10000
         archive = _read_archive(dump, server_major) if dump_format == "custom" else None
-        existing = [name for name in required if name not in missing_tables(target, schema, prefix)]
+        existing = _present_tables(target, schema, wanted)
         if existing and not replace:
             raise DumpLoadError(
                 f"schema {schema!r} of {info.describe()} already holds {', '.join(existing)}: "
@@ -441,13 +441,24 @@ def _no_moodle_tables_message(cursor, prefix: str) -> str:
 # ------------------------------------------------------------------ copy to the target
 
 
+def _present_tables(target, schema: str, names: list[str]) -> list[str]:
+    """Those of ``names`` that ``schema`` already holds, in the order given."""
+    with target.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = %s", (schema,)
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in names if name in present]
+
+
 def _prologue(target, schema: str, prefix: str, replace: bool) -> str:
     """SQL run in the copy's transaction first: the schema, and with replace the old tables gone."""
     statements = [sql.SQL("create schema if not exists {}").format(sql.Identifier(schema))]
     if replace:
         statements += [
             sql.SQL("drop table if exists {} cascade").format(sql.Identifier(schema, prefix + name))
-            for name in REQUIRED_TABLES
+            # The optional tables too: a new dump without them must not leave the old rows.
+            for name in REQUIRED_TABLES + OPTIONAL_TABLES
         ]
     return ";\n".join(statement.as_string(target) for statement in statements) + ";"
 

@@ -16,7 +16,13 @@ from psycopg2 import sql
 from runner import dump_loader
 from runner.connection import ConnectionError_, ConnectionInfo
 from runner.dump_loader import DumpLoadError, check_moodle_tables, detect_format, load_dump
-from runner.moodle_schema import REQUIRED_TABLES, create_schema, moodle_tables, physical_name
+from runner.moodle_schema import (
+    OPTIONAL_TABLES,
+    REQUIRED_TABLES,
+    create_schema,
+    moodle_tables,
+    physical_name,
+)
 from runner.paths import PROJECT_ROOT
 from runner.pg_tools import find_tool
 
@@ -206,6 +212,10 @@ def test_existing_tables_are_never_clobbered_without_replace(make_database: Make
 
     report = load_dump(target, REAL_CUSTOM, schema="moodle_site", replace=True)
     assert report.missing_tables == []
+    # The optional tables the old schema had are gone too: the real dump has none.
+    assert _rows(target, "select count(*) from pg_tables where schemaname = 'moodle_site'") == [
+        (len(REQUIRED_TABLES),)
+    ]
     assert _row_counts(target, "moodle_site") == REAL_ROW_COUNTS
     assert _rows(
         target, "select count(*) from moodle_site.mdl_user where username = 'precious'"
@@ -256,7 +266,8 @@ def test_a_missing_required_table_is_named(
     assert report.format == expected_format
     assert report.warnings == []  # the site's role was never needed
     assert report.missing_tables == ["mdl_forum_posts"]
-    assert report.tables_restored == len(REQUIRED_TABLES) - 1
+    # The site has the optional tables (as the installer makes them): they come along.
+    assert report.tables_restored == len(REQUIRED_TABLES) - 1 + len(OPTIONAL_TABLES)
     assert check_moodle_tables(target, "moodle_site", "mdl_") == ["mdl_forum_posts"]
     users = _rows(target, "select username, email from moodle_site.mdl_user order by id")
     assert users == [("ada", "ada@example.org"), ("ben", "ben@example.org")]
