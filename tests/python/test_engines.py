@@ -272,6 +272,30 @@ def test_export_names_missing_moodle_tables(empty_database: ConnectionInfo, tmp_
     assert not (tmp_path / "export").exists()
 
 
+def test_an_absent_optional_table_is_exported_empty_with_the_columns_of_the_real_one(
+    empty_database: ConnectionInfo, tmp_path: Path
+) -> None:
+    connection = empty_database.connect()
+    create_schema(connection, "public", "mdl_")  # every table, the optional ones included
+    connection.close()
+    export_source(empty_database, tmp_path / "with")
+    connection = empty_database.connect()
+    with connection.cursor() as cursor:
+        for name in OPTIONAL_TABLES:
+            cursor.execute(sql.SQL("drop table {}").format(sql.Identifier(f"mdl_{name}")))
+    connection.commit()
+    connection.close()
+    export_source(empty_database, tmp_path / "without")
+    for name in OPTIONAL_TABLES:
+        real = pq.read_table(tmp_path / "with" / f"mdl_{name}")
+        absent = pq.read_table(tmp_path / "without" / f"mdl_{name}")
+        assert absent.num_rows == 0 and len(absent.schema) >= 7
+        assert absent.schema.equals(real.schema), name
+    manifest = {table["name"]: table for table in read_manifest(tmp_path / "without")["tables"]}
+    assert manifest["mdl_quiz_attempts"]["rows"] == 0
+    assert manifest["mdl_quiz_attempts"]["columns"]["sumgrades"] == "decimal128(10, 5)"
+
+
 # --- builds on each engine ---------------------------------------------------------------------
 
 
