@@ -11,6 +11,7 @@ import numpy as np
 from psycopg2 import sql
 
 from runner.moodle.schema import (
+    OPTIONAL_TABLES,
     REQUIRED_TABLES,
     create_schema,
     validate_identifier,
@@ -18,7 +19,7 @@ from runner.moodle.schema import (
 )
 from runner.postgres.connection import ConnectionInfo
 
-from . import assessments, forums, gradebook, plan
+from . import assessments, forums, gradebook, optional_tables, plan
 from .activity import BrowsingSimulator, build_actors
 from .anomalies import HostileData, validate_anomaly_rate
 from .copyload import copy_rows
@@ -54,6 +55,9 @@ class GenerationReport:
 # The random stream of the hostile rows: apart from every clean stream, so adding anomalies
 # changes no clean row.
 ANOMALY_STREAM = 13
+# The random stream of the optional tables (assignments, quizzes, course completion): apart
+# too, so writing them changes no row of the 20 required tables.
+OPTIONAL_STREAM = 14
 
 
 def _stream(settings: GenerationSettings, index: int) -> np.random.Generator:
@@ -99,7 +103,8 @@ def generate(
     progress: Progress | None = None,
     anomaly_rate: float = 0.0,
 ) -> GenerationReport:
-    """Write a synthetic Moodle 4.5 database (the 20 tables) into ``schema``.
+    """Write a synthetic Moodle 4.5 database (the 20 required tables and the optional ones)
+    into ``schema``.
 
     ``anomaly_rate`` > 0 adds hostile rows (about that share of each table; anomalies.py) to
     exactly the rows the same seed gives without them.
@@ -150,16 +155,18 @@ def existing_tables(connection, schema: str, prefix: str) -> list[str]:
             (schema,),
         )
         present = {row[0] for row in cursor.fetchall()}
-    return [prefix + name for name in REQUIRED_TABLES if prefix + name in present]
+    return [prefix + name for name in REQUIRED_TABLES + OPTIONAL_TABLES if prefix + name in present]
 
 
 def _load(
     info: ConnectionInfo, schema: str, prefix: str, settings: GenerationSettings, progress: Progress
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Every row of the 20 tables, in two transactions: the log's COPY streams and the rest.
+    """Every row of the tables, in two transactions: the log's COPY streams and the rest.
     Also returns the hostile rows added, by anomaly kind."""
     counts: dict[str, int] = {}
     site, plans = build_world(settings)
+    optional_rng = _stream(settings, OPTIONAL_STREAM)
+    criteria_courses = optional_tables.courses_with_criteria(optional_rng)
     hostile = HostileData(settings.anomaly_rate, _stream(settings, ANOMALY_STREAM), site, plans)
     progress("plan", 0)
     log_table = prefix + "logstore_standard_log"
@@ -168,7 +175,12 @@ def _load(
     try:
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit = off")
-            for table, columns, rows in static_tables(site, plans):
+            for table, columns, rows in (
+                *static_tables(site, plans),
+                *optional_tables.assignment_tables(site, plans, optional_rng),
+                *optional_tables.quiz_tables(site, plans),
+                optional_tables.criteria_table(criteria_courses),
+            ):
                 counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
             progress("tables", sum(counts.values()))
             stream = _log_stream(site, plans, settings)
@@ -188,6 +200,7 @@ def _load(
             for table, columns, rows in (
                 user_table(site, plans, observed),
                 completion_table(plans, observed),
+                optional_tables.course_completions_table(plans, optional_rng, criteria_courses),
             ):
                 counts[prefix + table] = copy_rows(cursor, schema, prefix + table, columns, rows)
             for table, columns, rows in hostile.tables():
@@ -201,7 +214,9 @@ def _load(
         raise
     finally:
         connection.close()
-    row_counts = {prefix + name: counts.get(prefix + name, 0) for name in REQUIRED_TABLES}
+    row_counts = {
+        prefix + name: counts.get(prefix + name, 0) for name in REQUIRED_TABLES + OPTIONAL_TABLES
+    }
     return row_counts, dict(sorted(hostile.counts.items()))
 
 
@@ -223,7 +238,7 @@ def _drop_tables(info: ConnectionInfo, schema: str, prefix: str) -> None:
     connection = info.connect(autocommit=True)
     try:
         with connection.cursor() as cursor:
-            for name in REQUIRED_TABLES:
+            for name in REQUIRED_TABLES + OPTIONAL_TABLES:
                 cursor.execute(
                     sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, prefix + name))
                 )

@@ -24,6 +24,13 @@ SCALE1_TARGETS: dict[str, int] = {
     "mdl_role_assignments": 1_380,
     "mdl_enrol": 45,
     "mdl_user_enrolments": 1_370,
+    # The optional tables.
+    "mdl_assign": 42,
+    "mdl_assign_submission": 1_350,
+    "mdl_quiz": 55,
+    "mdl_quiz_attempts": 1_860,
+    "mdl_course_completion_criteria": 6,
+    "mdl_course_completions": 585,
 }
 
 # Tables whose size follows the number of learners; the others describe the site itself.
@@ -34,6 +41,9 @@ LINEAR_TABLES: tuple[str, ...] = (
     "mdl_grade_grades_history",
     "mdl_role_assignments",
     "mdl_user_enrolments",
+    "mdl_assign_submission",
+    "mdl_quiz_attempts",
+    "mdl_course_completions",
 )
 
 

@@ -43,6 +43,7 @@ from psycopg2 import errors, sql
 
 from runner.moodle.schema import (
     DEFAULT_PREFIX,
+    OPTIONAL_TABLES,
     REQUIRED_TABLES,
     missing_tables,
     validate_identifier,
@@ -127,12 +128,14 @@ def load_dump(
         raise DumpLoadError(str(error)) from error
     dump_format = detect_format(dump)
     required = [prefix + name for name in REQUIRED_TABLES]
+    # Optional tables come along when the dump has them; nothing is said when it has not.
+    wanted = required + [prefix + name for name in OPTIONAL_TABLES]
 
     target = info.connect(autocommit=True)  # raises ConnectionError_ with one line
     try:
         server_major = target.server_version // 10000
         archive = _read_archive(dump, server_major) if dump_format == "custom" else None
-        existing = [name for name in required if name not in missing_tables(target, schema, prefix)]
+        existing = _present_tables(target, schema, wanted)
         if existing and not replace:
             raise DumpLoadError(
                 f"schema {schema!r} of {info.describe()} already holds {', '.join(existing)}: "
@@ -141,9 +144,9 @@ def load_dump(
         scratch = _create_scratch_database(target, info)
         try:
             if archive is not None:
-                warnings = _restore_archive(archive, dump, scratch, required)
+                warnings = _restore_archive(archive, dump, scratch, wanted)
             else:
-                warnings = _restore_plain(dump, dump_format, scratch, server_major, required)
+                warnings = _restore_plain(dump, dump_format, scratch, server_major, wanted)
             copied = _prepare_scratch(scratch, schema, prefix)
             prologue = _prologue(target, schema, prefix, replace)
             _copy_tables(scratch, info, schema, copied, prologue, server_major)
@@ -403,8 +406,8 @@ def _error_blocks(stderr: str, tool_prefix: str) -> list[str]:
 
 
 def _prepare_scratch(scratch: ConnectionInfo, schema: str, prefix: str) -> list[str]:
-    """Rename the dump's Moodle schema to ``schema``; the required tables it holds."""
-    required = [prefix + name for name in REQUIRED_TABLES]
+    """Rename the dump's Moodle schema to ``schema``; the Moodle tables it holds."""
+    wanted = [prefix + name for name in REQUIRED_TABLES + OPTIONAL_TABLES]
     connection = scratch.connect()
     try:
         with connection.cursor() as cursor:
@@ -416,7 +419,7 @@ def _prepare_scratch(scratch: ConnectionInfo, schema: str, prefix: str) -> list[
                 group by table_schema
                 order by count(*) desc, table_schema = 'public' desc
                 """,
-                (required,),
+                (wanted,),
             )
             found = cursor.fetchall()
             if not found:
@@ -437,7 +440,7 @@ def _prepare_scratch(scratch: ConnectionInfo, schema: str, prefix: str) -> list[
         connection.commit()
     finally:
         connection.close()
-    return [name for name in required if name in set(tables)]
+    return [name for name in wanted if name in set(tables)]
 
 
 def _no_moodle_tables_message(cursor, prefix: str) -> str:
@@ -460,13 +463,24 @@ def _no_moodle_tables_message(cursor, prefix: str) -> str:
 # ------------------------------------------------------------------ copy to the target
 
 
+def _present_tables(target, schema: str, names: list[str]) -> list[str]:
+    """Those of ``names`` that ``schema`` already holds, in the order given."""
+    with target.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = %s", (schema,)
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in names if name in present]
+
+
 def _prologue(target, schema: str, prefix: str, replace: bool) -> str:
     """SQL run in the copy's transaction first: the schema, and with replace the old tables gone."""
     statements = [sql.SQL("create schema if not exists {}").format(sql.Identifier(schema))]
     if replace:
         statements += [
             sql.SQL("drop table if exists {} cascade").format(sql.Identifier(schema, prefix + name))
-            for name in REQUIRED_TABLES
+            # The optional tables too: a new dump without them must not leave the old rows.
+            for name in REQUIRED_TABLES + OPTIONAL_TABLES
         ]
     return ";\n".join(statement.as_string(target) for statement in statements) + ";"
 

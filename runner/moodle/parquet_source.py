@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from runner.moodle.schema import (
+    OPTIONAL_TABLES,
     REQUIRED_TABLES,
     missing_tables,
     validate_identifier,
@@ -343,7 +344,8 @@ def export_source(
     rows_per_file: int = 1_000_000,
     progress: Progress | None = None,
 ) -> SourceExportReport:
-    """Export the 20 Moodle tables of ``schema`` to Parquet folders in ``out_dir``.
+    """Export the Moodle tables of ``schema`` to Parquet folders in ``out_dir``: the 20
+    required ones, and the optional ones (empty, with Moodle's columns, when absent).
 
     Raises UserError when a table is missing or the folder is not one this command wrote.
     """
@@ -371,9 +373,16 @@ def export_source(
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(out_dir)
         staging.mkdir(mode=FOLDER_MODE)
-        for name in REQUIRED_TABLES:
+        present = _present_tables(connection, schema)
+        for name in REQUIRED_TABLES + OPTIONAL_TABLES:
             table = prefix + name
             notify(table, 0)
+            if table not in present:
+                # An optional table the site lacks: empty, with Moodle's columns.
+                from runner.moodle.parquet_optional import write_absent_table
+
+                report.tables.append(write_absent_table(name, table, staging / table))
+                continue
             report.tables.append(
                 _export_table(
                     connection,
@@ -399,6 +408,14 @@ def export_source(
     finally:
         connection.close()
     return report
+
+
+def _present_tables(connection, schema: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = %s", (schema,)
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:

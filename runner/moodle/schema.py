@@ -46,6 +46,19 @@ REQUIRED_TABLES: tuple[str, ...] = (
     "user_enrolments",
 )
 
+# Tables the project reads when the site has them, and does without when it has not: a dump
+# that leaves them out still builds, the models they feed are then empty. Assignment due dates
+# and submissions, quiz close dates and attempts feed the deadline reminders; course completion
+# criteria and completions feed the completion branch of the dropout target.
+OPTIONAL_TABLES: tuple[str, ...] = (
+    "assign",
+    "assign_submission",
+    "quiz",
+    "quiz_attempts",
+    "course_completion_criteria",
+    "course_completions",
+)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -108,7 +121,7 @@ def _strip_prefix(physical: str) -> str:
 
 @cache
 def moodle_tables() -> dict[str, Table]:
-    """Every table the project reads, keyed by its unprefixed name."""
+    """Every table the project reads (required, then optional), keyed by its unprefixed name."""
     columns: dict[str, list[Column]] = {}
     for row in _read_facts("schema_columns_postgres_derived.csv"):
         default = row["pg_default"] or None
@@ -138,7 +151,7 @@ def moodle_tables() -> dict[str, Table]:
 
     return {
         name: Table(name, tuple(columns[name]), primary_keys[name], tuple(indexes.get(name, ())))
-        for name in REQUIRED_TABLES
+        for name in REQUIRED_TABLES + OPTIONAL_TABLES
     }
 
 
@@ -223,7 +236,7 @@ def create_schema(
     with_indexes: bool = True,
     replace: bool = False,
 ) -> None:
-    """Create all required Moodle tables in ``schema`` (in one transaction)."""
+    """Create every Moodle table the project reads in ``schema`` (in one transaction)."""
     validate_identifier(schema, "schema")
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

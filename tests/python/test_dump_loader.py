@@ -15,7 +15,13 @@ from psycopg2 import sql
 
 from runner.moodle import dump_loader
 from runner.moodle.dump_loader import DumpLoadError, check_moodle_tables, detect_format, load_dump
-from runner.moodle.schema import REQUIRED_TABLES, create_schema, moodle_tables, physical_name
+from runner.moodle.schema import (
+    OPTIONAL_TABLES,
+    REQUIRED_TABLES,
+    create_schema,
+    moodle_tables,
+    physical_name,
+)
 from runner.paths import PROJECT_ROOT
 from runner.postgres.connection import ConnectionError_, ConnectionInfo
 from runner.postgres.pg_tools import find_tool
@@ -138,25 +144,25 @@ def test_real_custom_dump_lands_complete_in_another_schema(
     target = make_database("custom")
     report = load_dump(target, REAL_CUSTOM, schema="moodle_site")
 
-    assert (report.format, report.schema, report.tables_restored) == ("custom", "moodle_site", 20)
+    # The site's full dump holds the 6 optional tables too: they come along.
+    every = len(REQUIRED_TABLES) + len(OPTIONAL_TABLES)
+    assert (report.format, report.schema) == ("custom", "moodle_site")
+    assert report.tables_restored == every
     assert report.missing_tables == [] and report.warnings == []
     assert report.seconds > 0
     assert _row_counts(target, "moodle_site") == REAL_ROW_COUNTS
     assert check_moodle_tables(target, "moodle_site", "mdl_") == []
-    # Only the 20 tables came over, and nothing landed in public.
+    # Only the tables the project reads came over, and nothing landed in public.
     assert _schemas_with_moodle_tables(target) == {"moodle_site"}
     tables = _rows(target, "select count(*) from pg_tables where schemaname = 'moodle_site'")
-    assert tables == [(20,)]
+    assert tables == [(every,)]
     assert _leftover_scratch(pg_server, own_scratch_prefix) == []
 
     # Moodle's indexes and primary keys came along, under Moodle's own names.
-    expected_indexes = {
-        physical_name(table.primary_key_name, "mdl_") for table in moodle_tables().values()
-    }
+    tables_read = list(moodle_tables().values())
+    expected_indexes = {physical_name(table.primary_key_name, "mdl_") for table in tables_read}
     expected_indexes |= {
-        physical_name(index.name, "mdl_")
-        for table in moodle_tables().values()
-        for index in table.indexes
+        physical_name(index.name, "mdl_") for table in tables_read for index in table.indexes
     }
     indexes = _rows(target, "select indexname from pg_indexes where schemaname = 'moodle_site'")
     assert {row[0] for row in indexes} == expected_indexes
@@ -208,6 +214,10 @@ def test_existing_tables_are_never_clobbered_without_replace(make_database: Make
 
     report = load_dump(target, REAL_CUSTOM, schema="moodle_site", replace=True)
     assert report.missing_tables == []
+    # The optional tables the old schema had were replaced by the dump's own.
+    assert _rows(target, "select count(*) from pg_tables where schemaname = 'moodle_site'") == [
+        (len(REQUIRED_TABLES) + len(OPTIONAL_TABLES),)
+    ]
     assert _row_counts(target, "moodle_site") == REAL_ROW_COUNTS
     assert _rows(
         target, "select count(*) from moodle_site.mdl_user where username = 'precious'"
@@ -258,7 +268,8 @@ def test_a_missing_required_table_is_named(
     assert report.format == expected_format
     assert report.warnings == []  # the site's role was never needed
     assert report.missing_tables == ["mdl_forum_posts"]
-    assert report.tables_restored == len(REQUIRED_TABLES) - 1
+    # The site has the optional tables (as the installer makes them): they come along.
+    assert report.tables_restored == len(REQUIRED_TABLES) - 1 + len(OPTIONAL_TABLES)
     assert check_moodle_tables(target, "moodle_site", "mdl_") == ["mdl_forum_posts"]
     users = _rows(target, "select username, email from moodle_site.mdl_user order by id")
     assert users == [("ada", "ada@example.org"), ("ben", "ben@example.org")]

@@ -45,7 +45,7 @@ from runner.dbt.spark_cluster import (
 )
 from runner.generator import generate
 from runner.moodle.parquet_source import MANIFEST_NAME, export_source, read_manifest
-from runner.moodle.schema import REQUIRED_TABLES, create_schema
+from runner.moodle.schema import OPTIONAL_TABLES, REQUIRED_TABLES, create_schema
 from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
@@ -246,7 +246,7 @@ def test_export_holds_every_table_with_its_rows_and_types(
 ) -> None:
     manifest = read_manifest(parquet_dir)
     assert [table["name"] for table in manifest["tables"]] == [
-        f"mdl_{name}" for name in REQUIRED_TABLES
+        f"mdl_{name}" for name in REQUIRED_TABLES + OPTIONAL_TABLES
     ]
     for name in ("logstore_standard_log", "user", "grade_grades", "course"):
         table = pq.read_table(parquet_dir / f"mdl_{name}")
@@ -338,6 +338,30 @@ def test_export_names_missing_moodle_tables(empty_database: ConnectionInfo, tmp_
     with pytest.raises(UserError, match="lacks Moodle tables: mdl_logstore_standard_log"):
         export_source(empty_database, tmp_path / "export")
     assert not (tmp_path / "export").exists()
+
+
+def test_an_absent_optional_table_is_exported_empty_with_the_columns_of_the_real_one(
+    empty_database: ConnectionInfo, tmp_path: Path
+) -> None:
+    connection = empty_database.connect()
+    create_schema(connection, "public", "mdl_")  # every table, the optional ones included
+    connection.close()
+    export_source(empty_database, tmp_path / "with")
+    connection = empty_database.connect()
+    with connection.cursor() as cursor:
+        for name in OPTIONAL_TABLES:
+            cursor.execute(sql.SQL("drop table {}").format(sql.Identifier(f"mdl_{name}")))
+    connection.commit()
+    connection.close()
+    export_source(empty_database, tmp_path / "without")
+    for name in OPTIONAL_TABLES:
+        real = pq.read_table(tmp_path / "with" / f"mdl_{name}")
+        absent = pq.read_table(tmp_path / "without" / f"mdl_{name}")
+        assert absent.num_rows == 0 and len(absent.schema) >= 7
+        assert absent.schema.equals(real.schema), name
+    manifest = {table["name"]: table for table in read_manifest(tmp_path / "without")["tables"]}
+    assert manifest["mdl_quiz_attempts"]["rows"] == 0
+    assert manifest["mdl_quiz_attempts"]["columns"]["sumgrades"] == "decimal128(10, 5)"
 
 
 # --- builds on each engine ---------------------------------------------------------------------

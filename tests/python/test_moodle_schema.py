@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from runner.moodle.schema import (
+    OPTIONAL_TABLES,
     REQUIRED_TABLES,
     create_schema,
     missing_tables,
@@ -32,9 +33,14 @@ def _expected_catalog_type(pg_type: str) -> str:
 
 def test_facts_cover_every_required_table_and_column() -> None:
     facts = _facts("schema_columns.csv")
-    assert {row["table"] for row in facts} == {"mdl_" + name for name in REQUIRED_TABLES}
+    assert {row["table"] for row in facts} == {
+        "mdl_" + name for name in REQUIRED_TABLES + OPTIONAL_TABLES
+    }
     tables = moodle_tables()
-    assert sum(len(table.columns) for table in tables.values()) == len(facts) == 412
+    # 412 columns of the 20 required tables, 120 of the 6 optional ones.
+    assert sum(len(table.columns) for table in tables.values()) == len(facts) == 412 + 120
+    optional = [row for row in facts if row["table"][4:] in OPTIONAL_TABLES]
+    assert len(optional) == 120
 
 
 @pytest.mark.parametrize("schema,prefix", [("public", "mdl_"), ("moodle_raw", "m45_")])

@@ -54,13 +54,32 @@ def trained(generated: ConnectionInfo, tmp_path_factory: pytest.TempPathFactory)
     return json.loads(result.stdout)
 
 
-def test_target_is_moodles_no_log_in_the_last_quarter(generated: ConnectionInfo) -> None:
+def test_target_is_moodles_completion_or_no_log_in_the_last_quarter(
+    generated: ConnectionInfo,
+) -> None:
+    """Moodle's course_dropout target: course completion where the course has completion
+    enabled with criteria, otherwise no log row in the course's last quarter."""
     courses = {
         course_id: (start, end)
         for course_id, start, end in rows(
             generated, "select id, startdate, enddate from mdl_course"
         )
         if start and end
+    }
+    with_criteria = {
+        course_id
+        for (course_id,) in rows(
+            generated,
+            "select distinct cc.course from mdl_course_completion_criteria cc"
+            " join mdl_course c on c.id = cc.course where c.enablecompletion = 1",
+        )
+    }
+    completed = {
+        (user_id, course_id)
+        for user_id, course_id in rows(
+            generated,
+            "select userid, course from mdl_course_completions where timecompleted > 0",
+        )
     }
     last_event = rows(generated, "select max(timecreated) from mdl_logstore_standard_log")[0][0]
     last_rows: dict[tuple[int, int], int] = defaultdict(int)
@@ -73,17 +92,28 @@ def test_target_is_moodles_no_log_in_the_last_quarter(generated: ConnectionInfo)
             last_rows[(user_id, course_id)] += 1
     labels = rows(
         generated,
-        "select user_id, course_id, is_labelled, is_dropout"
+        "select user_id, course_id, is_labelled, is_dropout, dropout_rule"
         " from intermediate.int_learner_courses_dropout_labelled",
     )
     labelled = [
-        (user, course, dropout) for user, course, is_labelled, dropout in labels if is_labelled
+        (user, course, dropout, rule)
+        for user, course, is_labelled, dropout, rule in labels
+        if is_labelled
     ]
     assert len(labelled) > 300
-    assert all(courses[course][1] <= last_event + 86400 for _, course, _ in labelled)
-    for user_id, course_id, dropout in labelled:
-        assert dropout == (last_rows[(user_id, course_id)] == 0), (user_id, course_id)
-    assert 0.1 < sum(dropout for *_, dropout in labelled) / len(labelled) < 0.6
+    assert all(courses[course][1] <= last_event + 86400 for _, course, *_ in labelled)
+    # Both branches apply on the generated site: some of its courses have criteria.
+    assert 0 < len(with_criteria) < len(courses) - 1
+    for user_id, course_id, dropout, rule in labelled:
+        if course_id in with_criteria:
+            assert rule == "course completion"
+            assert dropout == ((user_id, course_id) not in completed), (user_id, course_id)
+        else:
+            assert rule == "last quarter activity"
+            assert dropout == (last_rows[(user_id, course_id)] == 0), (user_id, course_id)
+    for rule in ("course completion", "last quarter activity"):
+        outcomes = [dropout for *_, dropout, of in labelled if of == rule]
+        assert 0.1 < sum(outcomes) / len(outcomes) < 0.7, rule
 
 
 def test_model_beats_the_at_risk_flag_out_of_sample(trained: dict) -> None:

@@ -37,12 +37,21 @@ def utc_date(epoch: int) -> dt.date:
 
 def expected_list(info: ConnectionInfo, day: dt.date, within_days: int) -> set[tuple[Any, ...]]:
     """Open deadlines due from ``day`` to ``day + within_days``, from the raw Moodle rows."""
-    deadlines = rows(
-        info,
-        "select id, course, completionexpected from mdl_course_modules"
-        " where completionexpected > 0 and completion > 0 and deletioninprogress = 0",
-    )
+    deadlines = assessment_deadlines(info)
+    deadlines += [
+        (cm_id, course_id, expected_epoch)
+        for cm_id, course_id, expected_epoch in rows(
+            info,
+            "select id, course, completionexpected from mdl_course_modules"
+            " where completionexpected > 0 and completion > 0 and deletioninprogress = 0",
+        )
+        # An assignment's due date or a quiz's close date takes the place of this one.
+        if cm_id not in {deadline[0] for deadline in deadlines}
+    ]
     done: dict[Key, dt.date] = {}
+    for user_id, cm_id, handed_in in handed_in_epochs(info):
+        submitted = utc_date(handed_in)
+        done[(user_id, cm_id)] = min(submitted, done.get((user_id, cm_id), submitted))
     for user_id, cm_id, modified in rows(
         info,
         "select userid, coursemoduleid, timemodified from mdl_course_modules_completion"
@@ -80,6 +89,47 @@ def expected_list(info: ConnectionInfo, day: dt.date, within_days: int) -> set[t
             band, at_risk = bands.get((user_id, course_id), (None, None))
             expected.add((user_id, cm_id, deadline, (deadline - day).days, band, at_risk))
     return expected
+
+
+def optional_tables_present(info: ConnectionInfo) -> bool:
+    names = {name for (name,) in rows(info, "select tablename from pg_tables")}
+    return {"mdl_assign", "mdl_assign_submission", "mdl_quiz", "mdl_quiz_attempts"} <= names
+
+
+def assessment_deadlines(info: ConnectionInfo) -> list[tuple[int, int, int]]:
+    """(course module, course, epoch) of assignment due and quiz close dates."""
+    if not optional_tables_present(info):
+        return []
+    return rows(
+        info,
+        "select cm.id, cm.course, a.duedate from mdl_course_modules cm"
+        " join mdl_modules m on m.id = cm.module and m.name = 'assign'"
+        " join mdl_assign a on a.id = cm.instance and a.course = cm.course"
+        " where a.duedate > 0 and cm.deletioninprogress = 0"
+        " union all"
+        " select cm.id, cm.course, q.timeclose from mdl_course_modules cm"
+        " join mdl_modules m on m.id = cm.module and m.name = 'quiz'"
+        " join mdl_quiz q on q.id = cm.instance and q.course = cm.course"
+        " where q.timeclose > 0 and cm.deletioninprogress = 0",
+    )
+
+
+def handed_in_epochs(info: ConnectionInfo) -> list[tuple[int, int, int]]:
+    """(user, course module, first hand-in epoch): submitted submissions, finished attempts."""
+    if not optional_tables_present(info):
+        return []
+    return rows(
+        info,
+        "select s.userid, cm.id, min(s.timemodified) from mdl_assign_submission s"
+        " join mdl_course_modules cm on cm.instance = s.assignment"
+        " join mdl_modules m on m.id = cm.module and m.name = 'assign'"
+        " where s.status = 'submitted' group by s.userid, cm.id"
+        " union all"
+        " select qa.userid, cm.id, min(qa.timefinish) from mdl_quiz_attempts qa"
+        " join mdl_course_modules cm on cm.instance = qa.quiz"
+        " join mdl_modules m on m.id = cm.module and m.name = 'quiz'"
+        " where qa.state = 'finished' and qa.preview = 0 group by qa.userid, cm.id",
+    )
 
 
 def band_as_of(info: ConnectionInfo, day: dt.date) -> dict[Key, tuple[str, bool]]:
@@ -162,6 +212,39 @@ def test_the_list_is_the_open_deadlines_of_the_moodle_rows(
         assert "email" not in records[0] if records else True
         checked += len(records)
     assert checked > 0
+    # The generated site sets "expect completed on" only on its assignments and quizzes, to
+    # their due and close dates: those dates, from mdl_assign and mdl_quiz, take its place.
+    kinds = rows(warehouse, "select distinct deadline_kind from mart.learner_upcoming_deadlines")
+    assert {kind for (kind,) in kinds} == {"assignment due", "quiz close"}
+
+
+def test_a_draft_is_not_handed_in(warehouse: ConnectionInfo) -> None:
+    """A learner who only saved a draft still gets the reminder up to the due date."""
+    drafts = rows(
+        warehouse,
+        "select s.userid, cm.id, a.duedate from mdl_assign_submission s"
+        " join mdl_assign a on a.id = s.assignment"
+        " join mdl_course_modules cm on cm.instance = a.id"
+        " join mdl_modules m on m.id = cm.module and m.name = 'assign'"
+        " where s.status = 'draft'",
+    )
+    assert drafts, "the generated site has draft submissions"
+    open_until = dict(
+        ((user_id, cm_id), last)
+        for user_id, cm_id, last in rows(
+            warehouse,
+            "select user_id, course_module_id, max(as_of_to_date)"
+            " from mart.learner_upcoming_deadlines where deadline_kind = 'assignment due'"
+            " group by user_id, course_module_id",
+        )
+    )
+    reminded = [
+        (user_id, cm_id)
+        for user_id, cm_id, due in drafts
+        if open_until.get((user_id, cm_id)) == utc_date(due)
+    ]
+    # Learners still enrolled at the due date (most of them) are reminded up to its day.
+    assert len(reminded) > len(drafts) / 2
 
 
 def test_json_holds_the_same_rows_and_defaults_to_the_data_last_day(
@@ -261,6 +344,10 @@ def test_real_site_sets_no_expected_dates_so_the_list_is_empty(
     assert rows(info, "select count(*) from mdl_course_modules where completionexpected > 0") == [
         (0,)
     ]
+    # Nor has its dump the optional tables of assignments and quizzes: their models are empty.
+    assert not optional_tables_present(info)
+    for model in ("assignments", "assignment_submissions", "quizzes", "quiz_attempts"):
+        assert rows(info, f"select count(*) from staging.stg_moodle__{model}") == [(0,)]
     result = remind(info, tmp_path, "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)

@@ -19,6 +19,8 @@ from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
 from runner.postgres.connection import ConnectionInfo
 
+pytest_plugins = ["reliability_fixtures"]
+
 # `cautious`: only the tests of the staging models, not intermediate tests that refer to them.
 BUILD_STAGING = ["build", "--select", "staging", "--indirect-selection", "cautious"]
 
@@ -69,6 +71,16 @@ PERSONAL_COLUMNS = {
     "stg_moodle__grades_history": {"feedback"},
     "stg_moodle__forum_discussions": {"discussion_name"},
     "stg_moodle__forum_posts": {"subject", "message"},
+}
+
+# The staging models of the optional tables: empty on the real site, whose dump lacks them.
+OPTIONAL_STAGING_SOURCES = {
+    "stg_moodle__assignments": "assign",
+    "stg_moodle__assignment_submissions": "assign_submission",
+    "stg_moodle__quizzes": "quiz",
+    "stg_moodle__quiz_attempts": "quiz_attempts",
+    "stg_moodle__course_completion_criteria": "course_completion_criteria",
+    "stg_moodle__course_completions": "course_completions",
 }
 
 # Columns Moodle 4.5 has and 3.9 lacks (runner/moodle_facts/schema_diff_moodle39_to_45.csv).
@@ -151,7 +163,11 @@ def test_every_staging_model_and_test_passes_on_the_real_site(real_site) -> None
     results = run_results(work_dir)
     models = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
     # One model per Moodle table, and the log archive the log's staging model reads.
-    assert models == {*STAGING_SOURCES, "archive_moodle__logstore_standard_log"}
+    assert models == {
+        *STAGING_SOURCES,
+        *OPTIONAL_STAGING_SOURCES,
+        "archive_moodle__logstore_standard_log",
+    }
     tests = [r for r in results if r["unique_id"].startswith("test.")]
     assert len(tests) > 150
     # Warn-severity tests pass too: real Moodle data meets every rule stated in the YAML.
@@ -165,6 +181,22 @@ def test_staging_keeps_every_source_row(real_db: ConnectionInfo, model: str, tab
     staged_rows = scalar(real_db, f'select count(*) from staging."{model}"')
     assert source_rows > 0
     assert staged_rows == source_rows
+
+
+@pytest.mark.parametrize("model,table", sorted(OPTIONAL_STAGING_SOURCES.items()))
+def test_an_absent_optional_table_gives_an_empty_model_with_the_same_columns_and_types(
+    real_db: ConnectionInfo, built_warehouse: ConnectionInfo, model: str, table: str
+) -> None:
+    """The real dump has no mdl_<table>; the generated site has one with rows."""
+    assert scalar(real_db, "select to_regclass(%s) is null", (f"public.mdl_{table}",))
+    assert scalar(real_db, f'select count(*) from staging."{model}"') == 0
+    assert scalar(built_warehouse, f'select count(*) from public."mdl_{table}"') > 0
+    assert scalar(built_warehouse, f'select count(*) from staging."{model}"') == scalar(
+        built_warehouse, f'select count(*) from public."mdl_{table}"'
+    )
+    absent = view_columns(real_db, "staging", model)
+    present = view_columns(built_warehouse, "staging", model)
+    assert absent == present and len(absent) >= 7
 
 
 def test_the_first_build_archives_every_log_row(real_db: ConnectionInfo) -> None:

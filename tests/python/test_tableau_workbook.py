@@ -23,6 +23,7 @@ from support.tableau_schema import schema_errors
 from runner.paths import PROJECT_ROOT
 from runner.postgres.connection import ConnectionInfo
 from runner.publishing.tableau import write_tableau_sources
+from runner.publishing.tableau_layout import dashboard_layout_svg, dashboard_zones
 from runner.publishing.tableau_workbook import DASHBOARD_NAME, WORKBOOK_NAME, write_learner_workbook
 
 # Not the server's password (trust auth here): a marker that must never reach a file.
@@ -319,3 +320,34 @@ def test_the_cli_writes_and_reports_the_workbook(written: Written) -> None:
     workbook = Path(json.loads(result.stdout)["workbook"])
     assert workbook == out / WORKBOOK_NAME
     assert schema_errors(etree.parse(str(workbook))) == []
+
+
+def test_the_readme_picture_is_the_dashboards_layout_drawn_from_its_zones(
+    written: Written,
+) -> None:
+    """docs/images/learner_progress_layout.svg is what the workbook's zones give today."""
+    xml = written.workbook.read_text(encoding="utf-8")
+    zones = dashboard_zones(xml, DASHBOARD_NAME)
+    worksheets = {sheet.get("name") for sheet in written.root().iter("worksheet")}
+    drawn = {zone.label for zone in zones if zone.kind == "worksheet"}
+    assert drawn == worksheets and len(drawn) == 4
+    assert {zone.kind for zone in zones} == {"worksheet", "filter", "color", "title"}
+    # Every box inside the dashboard, none overlapping another.
+    for zone in zones:
+        assert zone.x >= 0 and zone.y >= 0
+        assert zone.x + zone.w <= 100_000 and zone.y + zone.h <= 100_000
+    for first in zones:
+        for second in zones:
+            if first is not second:
+                apart = (
+                    first.x + first.w <= second.x
+                    or second.x + second.w <= first.x
+                    or first.y + first.h <= second.y
+                    or second.y + second.h <= first.y
+                )
+                assert apart, (first, second)
+    picture = PROJECT_ROOT / "docs" / "images" / "learner_progress_layout.svg"
+    assert picture.read_text(encoding="utf-8") == dashboard_layout_svg(xml, DASHBOARD_NAME), (
+        "the dashboard changed: python -m runner.publishing.tableau_layout <workbook> "
+        + str(picture)
+    )

@@ -1,11 +1,12 @@
 {#
     One row per learner and course they learn in, with Moodle core's dropout target
     (\core_course\analytics\target\course_dropout, "Students at risk of dropping out"):
-    a learner with no log row in the course during its last quarter (after the end date
-    minus a quarter of the course's duration) dropped out. Moodle uses course completion
-    instead where the course has completion criteria; the criteria and course completions
-    (mdl_course_completion_criteria, mdl_course_completions) are not among the tables the
-    project reads, so the log rule applies to every course. Labelled only when the course
+    where the course has completion enabled with criteria, a learner who did not complete it
+    dropped out; in any other course, a learner with no log row in the course during its last
+    quarter (after the end date minus a quarter of the course's duration). The criteria and
+    completions come from the optional tables mdl_course_completion_criteria and
+    mdl_course_completions: without them, the log rule applies to every course. Labelled only
+    when the course
     has a start and an end date, has ended (the log reaches within a day of its end) and the
     learner was enrolled before its last quarter.
 #}
@@ -26,6 +27,23 @@ log_events as (
 
 learner_events as (
     select * from {{ ref('int_learner_events_classified') }}
+),
+
+completion_criteria as (
+    select * from {{ ref('stg_moodle__course_completion_criteria') }}
+),
+
+course_completions as (
+    select * from {{ ref('stg_moodle__course_completions') }}
+),
+
+courses_with_criteria as (
+    -- Moodle: completion_info::is_enabled() and has_criteria().
+    select distinct completion_criteria.course_id
+    from completion_criteria
+    inner join courses
+        on completion_criteria.course_id = courses.course_id
+    where courses.is_completion_enabled
 ),
 
 log_bounds as (
@@ -86,6 +104,8 @@ labelled as (
         coalesce(course_quarters.is_course_ended, false) as is_course_ended,
         enrolment_spans.enrolment_start_date,
         coalesce(last_quarter_logs.last_quarter_event_count, 0) as last_quarter_event_count,
+        courses_with_criteria.course_id is not null as has_completion_criteria,
+        coalesce(course_completions.is_complete, false) as is_course_completed,
         coalesce(
             course_quarters.is_course_ended
             and enrolment_spans.enrolment_start_date
@@ -99,6 +119,12 @@ labelled as (
         on
             enrolment_spans.user_id = last_quarter_logs.user_id
             and enrolment_spans.course_id = last_quarter_logs.course_id
+    left join courses_with_criteria
+        on enrolment_spans.course_id = courses_with_criteria.course_id
+    left join course_completions
+        on
+            enrolment_spans.user_id = course_completions.user_id
+            and enrolment_spans.course_id = course_completions.course_id
 ),
 
 final as (
@@ -111,8 +137,18 @@ final as (
         is_course_ended,
         enrolment_start_date,
         last_quarter_event_count,
+        has_completion_criteria,
+        is_course_completed,
+        case
+            when has_completion_criteria then 'course completion'
+            else 'last quarter activity'
+        end as dropout_rule,
         is_labelled,
-        case when is_labelled then last_quarter_event_count = 0 end as is_dropout
+        case
+            when not is_labelled then cast(null as {{ dbt.type_boolean() }})
+            when has_completion_criteria then not is_course_completed
+            else last_quarter_event_count = 0
+        end as is_dropout
     from labelled
 )
 

@@ -6,15 +6,21 @@
     and at-risk flag known on D (the band of the latest week observed by D). A reminder list
     for D and the next N days is a filter, so any day can be asked without a rebuild:
     `moodle-analytics reminders --as-of D --within-days N`.
-    Deadlines are the "expect completed on" dates of completion-tracked modules
-    (course_modules.completionexpected): the assignment due and quiz close dates live in
-    mdl_assign and mdl_quiz, which are not among the Moodle tables the project reads.
+    Deadlines are assignment due dates (mdl_assign.duedate), quiz close dates
+    (mdl_quiz.timeclose) and the "expect completed on" dates of completion-tracked modules
+    (course_modules.completionexpected); an assignment's or quiz's own date takes the place
+    of its expected completion date. Handed in means a submission with status submitted or a
+    finished quiz attempt (or a submission event in the log).
 #}
 
 with
 
 deadlines as (
     select * from {{ ref('int_learner_deadlines_checked') }}
+),
+
+assessment_deadlines as (
+    select * from {{ ref('int_learner_assessment_deadlines_dated') }}
 ),
 
 learner_events as (
@@ -31,6 +37,40 @@ bands as (
 
 course_modules as (
     select * from {{ ref('dim_module') }}
+),
+
+modules_with_assessment_deadlines as (
+    select distinct course_module_id
+    from assessment_deadlines
+),
+
+all_deadlines as (
+    select
+        deadlines.user_id,
+        deadlines.course_id,
+        deadlines.course_module_id,
+        'expected completion' as deadline_kind,
+        deadlines.deadline_date,
+        deadlines.completed_date,
+        cast(null as date) as handed_in_date
+    from deadlines
+    left join modules_with_assessment_deadlines
+        on deadlines.course_module_id = modules_with_assessment_deadlines.course_module_id
+    where modules_with_assessment_deadlines.course_module_id is null
+    union all
+    select
+        assessment_deadlines.user_id,
+        assessment_deadlines.course_id,
+        assessment_deadlines.course_module_id,
+        assessment_deadlines.deadline_kind,
+        assessment_deadlines.deadline_date,
+        deadlines.completed_date,
+        assessment_deadlines.handed_in_date
+    from assessment_deadlines
+    left join deadlines
+        on
+            assessment_deadlines.user_id = deadlines.user_id
+            and assessment_deadlines.course_module_id = deadlines.course_module_id
 ),
 
 submissions_dated as (
@@ -57,34 +97,58 @@ learner_spans as (
     from learner_weeks
 ),
 
+deadlines_submitted as (
+    -- Handed in: the earlier of the tables' hand-in day and the log's first submission.
+    select
+        all_deadlines.user_id,
+        all_deadlines.course_id,
+        all_deadlines.course_module_id,
+        all_deadlines.deadline_kind,
+        all_deadlines.deadline_date,
+        all_deadlines.completed_date,
+        case
+            when submissions_dated.first_submitted_date is null
+                then all_deadlines.handed_in_date
+            when all_deadlines.handed_in_date is null
+                then submissions_dated.first_submitted_date
+            when all_deadlines.handed_in_date < submissions_dated.first_submitted_date
+                then all_deadlines.handed_in_date
+            else submissions_dated.first_submitted_date
+        end as submitted_date
+    from all_deadlines
+    left join submissions_dated
+        on
+            all_deadlines.user_id = submissions_dated.user_id
+            and all_deadlines.course_module_id = submissions_dated.course_module_id
+),
+
 deadlines_dated as (
     select
-        deadlines.user_id,
-        deadlines.course_id,
-        deadlines.course_module_id,
-        deadlines.deadline_date,
-        deadlines.completed_date,
-        submissions_dated.first_submitted_date as submitted_date,
+        deadlines_submitted.user_id,
+        deadlines_submitted.course_id,
+        deadlines_submitted.course_module_id,
+        deadlines_submitted.deadline_kind,
+        deadlines_submitted.deadline_date,
+        deadlines_submitted.completed_date,
+        deadlines_submitted.submitted_date,
         -- The day the deadline stopped needing a reminder: completed or submitted.
         case
-            when submissions_dated.first_submitted_date is null then deadlines.completed_date
-            when deadlines.completed_date is null then submissions_dated.first_submitted_date
-            when deadlines.completed_date < submissions_dated.first_submitted_date
-                then deadlines.completed_date
-            else submissions_dated.first_submitted_date
+            when deadlines_submitted.submitted_date is null
+                then deadlines_submitted.completed_date
+            when deadlines_submitted.completed_date is null
+                then deadlines_submitted.submitted_date
+            when deadlines_submitted.completed_date < deadlines_submitted.submitted_date
+                then deadlines_submitted.completed_date
+            else deadlines_submitted.submitted_date
         end as done_date,
         learner_spans.is_enrolment_active,
         learner_spans.enrolment_start_date,
         learner_spans.data_as_of_date
-    from deadlines
+    from deadlines_submitted
     inner join learner_spans
         on
-            deadlines.user_id = learner_spans.user_id
-            and deadlines.course_id = learner_spans.course_id
-    left join submissions_dated
-        on
-            deadlines.user_id = submissions_dated.user_id
-            and deadlines.course_module_id = submissions_dated.course_module_id
+            deadlines_submitted.user_id = learner_spans.user_id
+            and deadlines_submitted.course_id = learner_spans.course_id
 ),
 
 band_weeks as (
@@ -175,6 +239,7 @@ deadline_spans as (
         deadlines_dated.user_id,
         deadlines_dated.course_id,
         deadlines_dated.course_module_id,
+        deadlines_dated.deadline_kind,
         deadlines_dated.deadline_date,
         deadlines_dated.completed_date,
         deadlines_dated.submitted_date,
@@ -210,7 +275,7 @@ final as (
         deadline_spans.course_module_id,
         course_modules.module_type,
         course_modules.module_display_name,
-        'expected completion' as deadline_kind,
+        deadline_spans.deadline_kind,
         deadline_spans.deadline_date,
         deadline_spans.as_of_from_date,
         deadline_spans.as_of_to_date,
