@@ -1,7 +1,7 @@
 {#
     The rule for events seeds/moodle_event_classification.csv does not list (third-party
     plugins, newer Moodle versions), read from the log row itself: Moodle's crud letter and
-    edulevel (0 other, 1 teaching, 2 participating). runner/event_classification.py applies the
+    edulevel (0 other, 1 teaching, 2 participating). runner/moodle/event_classification.py applies the
     same rule as its fallback, so a listed event and an unknown one with the same crud and
     edulevel are classified alike unless the seed names a rule or override. See the doc block
     moodle_event_classification_rules.

@@ -1,6 +1,6 @@
 {#
     The `source` CTE body of a staging model over an optional Moodle table (one a site may
-    lack: see OPTIONAL_TABLES in runner/moodle_schema.py). When the table exists, it is read
+    lack: see OPTIONAL_TABLES in runner/moodle/schema.py). When the table exists, it is read
     as moodle_columns() reads any table, with the same version tolerance. When it does not,
     the CTE has the same columns and types and no row, so the models it feeds are empty
     instead of failing. Whether it exists is asked of the database when the model runs.

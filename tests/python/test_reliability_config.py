@@ -8,7 +8,7 @@ problem, no traceback, and no change to the database: every relation keeps its i
 storage, no table gets a row written, every mart keeps its content (DatabaseState).
 
 The dbt vars are also checked without the runner, by dbt itself, to prove the project's
-macros refuse them (macros/utils/check_sql_vars.sql) before anything reaches the database.
+macros refuse them (macros/project_config/check_sql_vars.sql) before anything reaches the database.
 """
 
 from __future__ import annotations

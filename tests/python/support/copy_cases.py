@@ -22,7 +22,7 @@ from runner.postgres.connection import ConnectionInfo
 # The model's block size; the cases are laid out on its boundaries.
 ID_BLOCK = 1024
 HOUR = 3600
-EARLIEST_PLAUSIBLE_EPOCH = 946_684_800  # 2000-01-01, as macros/staging/hostile_data_rules.sql
+EARLIEST_PLAUSIBLE_EPOCH = 946_684_800  # 2000-01-01, as macros/moodle_source/hostile_data_rules.sql
 IMPLAUSIBLE_EPOCH = 2_524_608_000  # 2050-01-01: in the future, so not a time the log had
 
 
