@@ -39,7 +39,9 @@ from psycopg2 import sql
 from runner.moodle.schema import (
     OPTIONAL_TABLES,
     REQUIRED_TABLES,
+    Column,
     missing_tables,
+    moodle_tables,
     validate_identifier,
     validate_prefix,
 )
@@ -379,8 +381,6 @@ def export_source(
             notify(table, 0)
             if table not in present:
                 # An optional table the site lacks: empty, with Moodle's columns.
-                from runner.moodle.parquet_optional import write_absent_table
-
                 report.tables.append(write_absent_table(name, table, staging / table))
                 continue
             report.tables.append(
@@ -427,3 +427,39 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
         raise UserError(
             f"no Parquet export in {out_dir}: run `moodle-analytics export-source` first"
         ) from None
+
+
+# An optional table the source database lacks: Spark and DuckDB read each Moodle table through
+# a view over its Parquet folder, and a view over a missing folder fails, so the table is
+# written as one Parquet file with no row and the columns and types Moodle gives it.
+_NUMERIC = re.compile(r"^NUMERIC\((\d+)(?:,\s*(\d+))?\)$")
+# Moodle's PostgreSQL types (schema_columns_postgres_derived.csv) as information_schema names.
+_CATALOG_NAMES = {
+    "BIGSERIAL": "bigint",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "TEXT": "text",
+    "DOUBLE PRECISION": "double precision",
+    "REAL": "real",
+}
+
+
+def fact_column(column: Column) -> ExportedColumn:
+    """The exported column of a Moodle column, as if read from a real table's catalog."""
+    numeric = _NUMERIC.match(column.pg_type)
+    if numeric:
+        return arrow_column(column.name, "numeric", int(numeric[1]), int(numeric[2] or 0))
+    if column.pg_type.startswith("VARCHAR"):
+        return arrow_column(column.name, "character varying", None, None)
+    return arrow_column(column.name, _CATALOG_NAMES[column.pg_type], None, None)
+
+
+def write_absent_table(name: str, physical_name: str, folder: Path) -> ExportedTable:
+    """One empty Parquet file in ``folder`` with the columns of Moodle's table ``name``."""
+    columns = tuple(fact_column(column) for column in moodle_tables()[name].columns)
+    schema = pa.schema(pa.field(column.name, column.arrow_type) for column in columns)
+    folder.mkdir(mode=FOLDER_MODE)
+    path = folder / PART_NAME.format(index=0)
+    pq.write_table(schema.empty_table(), path, compression="zstd")
+    return ExportedTable(physical_name, 0, 1, path.stat().st_size, columns)

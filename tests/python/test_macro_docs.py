@@ -24,45 +24,6 @@ import pytest
 from runner.postgres.connection import ConnectionInfo
 
 PROJECT = "moodle_analytics"
-# Macros without YAML yet, in the two folders whose YAML is written apart from the rest. Each
-# name is checked to exist there still undocumented, so the list cannot outlive its reason.
-KNOWN_UNDOCUMENTED = {
-    "macros/incremental/log_model_steps.sql": {
-        "log_model_config",
-        "log_model_low_watermark",
-        "log_model_new_rows_sql",
-        "log_model_new_log_rows_sql",
-        "log_archive_probe",
-        "log_model_first_new_rows_sql",
-        "log_model_restart_points_sql",
-        "log_model_rows_to_recompute_sql",
-        "log_model_column_list",
-        "log_model_tail_filter",
-        "log_model_position_at_or_after",
-        "log_model_position_before",
-    },
-    "macros/incremental/log_models.sql": {
-        "log_model_materialization",
-        "log_model_indexes",
-        "log_low_watermark",
-        "late_commit_margin_ids",
-        "log_model_settings",
-        "log_model_state_relation",
-        "record_log_model_settings",
-        "assert_log_model_can_run_incrementally",
-        "log_model_run_settings",
-        "active_action_first_new_rows_sql",
-        "active_action_restarts_sql",
-    },
-    "macros/incremental/replace_user_tails.sql": {
-        "get_incremental_replace_user_tails_sql",
-        "first_rows_per_user_sql",
-    },
-    "macros/performance/model_work_mem.sql": {
-        "model_work_mem",
-        "model_work_mem_setting",
-    },
-}
 SIGNATURE = re.compile(r"\{%-?\s*(?:macro|test)\s+\w+\s*\((?P<arguments>.*?)\)\s*-?%\}", re.S)
 IMPLEMENTATION = re.compile(r"(?P<adapter>[a-z]+)__(?P<dispatched>\w+)")
 
@@ -112,17 +73,11 @@ def explained_by_dispatcher(name: str, macros: dict[str, Macro]) -> bool:
     )
 
 
-def exempt(macro: Macro) -> bool:
-    return macro["name"] in KNOWN_UNDOCUMENTED.get(macro["original_file_path"], set())
-
-
 def test_every_macro_has_a_description(macros: dict[str, Macro]) -> None:
     undocumented = sorted(
         f"{macro['original_file_path']}: {name}"
         for name, macro in macros.items()
-        if not macro["description"].strip()
-        and not explained_by_dispatcher(name, macros)
-        and not exempt(macro)
+        if not macro["description"].strip() and not explained_by_dispatcher(name, macros)
     )
     assert undocumented == [], "macros without a YAML description:\n" + "\n".join(undocumented)
 
@@ -160,17 +115,3 @@ def test_each_macro_is_described_beside_it(macros: dict[str, Macro]) -> None:
         if actual != expected:
             misplaced.append(f"{name} ({macro['original_file_path']}): described in {actual}")
     assert misplaced == [], "\n".join(misplaced)
-
-
-def test_known_undocumented_macros_are_still_there_and_undocumented(
-    macros: dict[str, Macro],
-) -> None:
-    stale = []
-    for path, names in sorted(KNOWN_UNDOCUMENTED.items()):
-        for name in sorted(names):
-            macro = macros.get(name)
-            if macro is None or macro["original_file_path"] != path:
-                stale.append(f"{name}: no longer a macro of {path}")
-            elif macro["description"].strip():
-                stale.append(f"{name}: now described, drop it from KNOWN_UNDOCUMENTED")
-    assert stale == [], "\n".join(stale)
