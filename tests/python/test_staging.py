@@ -19,7 +19,7 @@ from support.dbt_helpers import assert_dbt_succeeded, load_real_moodle, run_dbt
 
 from runner.postgres.connection import ConnectionInfo
 
-pytest_plugins = ["reliability_fixtures"]
+pytest_plugins = ["support.reliability_fixtures"]
 
 # `cautious`: only the tests of the staging models, not intermediate tests that refer to them.
 BUILD_STAGING = ["build", "--select", "staging", "--indirect-selection", "cautious"]
