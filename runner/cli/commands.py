@@ -214,6 +214,14 @@ def build(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
     ] = False,
+    selector: Annotated[
+        str | None,
+        typer.Option(
+            "--selector",
+            help="A selector of selectors.yml: full_check runs every test (the weekly check); "
+            "by default the nightly one runs.",
+        ),
+    ] = None,
     vars_text: Annotated[
         str | None,
         typer.Option(
@@ -248,6 +256,7 @@ def build(
             full_refresh=full_refresh,
             vars=parse_vars(vars_text) if vars_text is not None else None,
             target=target,
+            selector=selector,
         )
         if target:
             check_target(target, ensure_profile())

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.dbt.build_lock import build_lock
-from runner.dbt.command import vars_argument
+from runner.dbt.command import dbt_arguments
 from runner.dbt.invoke import (
     DbtOutcome,
     NodeProgress,
+    check_selector,
     check_target,
     declared_vars,
     run_dbt,
@@ -28,20 +29,19 @@ class BuildOptions:
     full_refresh: bool = False
     vars: dict[str, Any] | None = None
     target: str | None = None
+    # A selector of selectors.yml; none means the default one (`nightly`).
+    selector: str | None = None
 
     def dbt_arguments(self) -> list[str]:
-        arguments = ["build"]
-        for selector in self.select:
-            arguments += ["--select", selector]
-        for selector in self.exclude:
-            arguments += ["--exclude", selector]
-        if self.full_refresh:
-            arguments.append("--full-refresh")
-        if self.vars:
-            arguments += ["--vars", vars_argument(self.vars)]
-        if self.target:
-            arguments += ["--target", self.target]
-        return arguments
+        return dbt_arguments(
+            "build",
+            target=self.target,
+            select=self.select,
+            exclude=self.exclude,
+            full_refresh=self.full_refresh,
+            dbt_vars=self.vars,
+            extra=["--selector", self.selector] if self.selector else (),
+        )
 
 
 def run_build(
@@ -54,6 +54,11 @@ def run_build(
     """Run dbt build while holding the database's build lock (UserError if another build has it)."""
     if options.target:
         check_target(options.target, ensure_profile())
+    if options.selector:
+        check_selector(options.selector)
+        if options.select or options.exclude:
+            # dbt would quietly drop the selector for them.
+            raise UserError("--selector cannot be combined with --select or --exclude")
     with build_lock(info):
         if not options.select:
             # A whole build reads every Moodle table; a selection may need none of them, and

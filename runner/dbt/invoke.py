@@ -102,6 +102,25 @@ def _absolute(path_text: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+# --- selectors -------------------------------------------------------------------------
+
+
+def declared_selectors(selectors_file: Path = PROJECT_ROOT / "selectors.yml") -> list[str]:
+    """The names of the selectors selectors.yml defines (`nightly`, `full_check`)."""
+    document = yaml.safe_load(selectors_file.read_text(encoding="utf-8")) or {}
+    return [entry["name"] for entry in document.get("selectors") or []]
+
+
+def check_selector(name: str, selectors_file: Path = PROJECT_ROOT / "selectors.yml") -> None:
+    """Refuse a selector selectors.yml does not define, naming the ones it does."""
+    known = declared_selectors(selectors_file)
+    if name not in known:
+        raise UserError(
+            f"--selector {name!r} is not a selector of this project",
+            f"selectors.yml defines: {', '.join(known)}",
+        )
+
+
 # --- vars ------------------------------------------------------------------------------
 
 

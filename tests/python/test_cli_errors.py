@@ -67,6 +67,21 @@ def test_unknown_target_is_refused(env):
     assert_clean_failure(invoke(["build", "--target", "prod"], env), "unknown dbt target 'prod'")
 
 
+def test_selectors_other_than_the_projects_are_refused(env):
+    from runner.dbt.build import BuildOptions
+
+    unknown = invoke(["build", "--selector", "weekly"], env)
+    assert_clean_failure(unknown, "--selector 'weekly' is not a selector of this project")
+    assert "selectors.yml defines: nightly, full_check" in unknown.stderr
+    assert_clean_failure(
+        invoke(["build", "--selector", "full_check", "--select", "dim_user"], env),
+        "--selector cannot be combined with --select or --exclude",
+    )
+    # A known one goes to dbt as it is (the weekly full check).
+    weekly = BuildOptions(full_refresh=True, selector="full_check")
+    assert weekly.dbt_arguments() == ["build", "--full-refresh", "--selector", "full_check"]
+
+
 def test_bad_schema_names_are_refused_before_reaching_sql(env):
     assert_clean_failure(
         invoke(["check", "--schema", "x; drop table y"], env), "not a plain identifier"
