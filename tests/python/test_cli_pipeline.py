@@ -370,7 +370,8 @@ def test_docs_serve_answers_on_localhost(built, docs_page):
             "0",
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, **built.env},
+        # Should it not stop, SIGABRT makes it print where each of its threads is.
+        env={**os.environ, **built.env, "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -387,7 +388,12 @@ def test_docs_serve_answers_on_localhost(built, docs_page):
             assert response.read() == docs_page.read_bytes()
     finally:
         process.send_signal(signal.SIGINT)
-        code = process.wait(30)
+        try:
+            code = process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            process.wait(10)
+            pytest.fail(f"Ctrl-C did not stop the server within 60 s:\n{process.stderr.read()}")
     assert code == 0, process.stderr.read()
 
 
