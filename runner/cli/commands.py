@@ -7,6 +7,7 @@ and 1 on failure with a one-line cause first. Users' mistakes never show a trace
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -556,6 +557,9 @@ def docs(
             return
         server = make_server(report.path, port)
         host, bound = server.server_address[:2]
+        # Ctrl-C stops it as promised, even when this process was started with SIGINT ignored
+        # (children inherit that from a script's background job or a test runner's worker).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         output.info(f"Serving http://{host}:{bound}/ (Ctrl-C to stop)")
         try:
             server.serve_forever()

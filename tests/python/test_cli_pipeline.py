@@ -372,6 +372,9 @@ def test_docs_serve_answers_on_localhost(built, docs_page):
         cwd=PROJECT_ROOT,
         # Should it not stop, SIGABRT makes it print where each of its threads is.
         env={**os.environ, **built.env, "PYTHONFAULTHANDLER": "1"},
+        # Started with SIGINT ignored, as a script's background job is (and as a test worker's
+        # child once was): Ctrl-C must stop it all the same.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
