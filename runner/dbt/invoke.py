@@ -29,6 +29,7 @@ from runner.postgres.connection import ConnectionInfo
 from runner.user_errors import UserError
 
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project.yml"
+SELECTORS_FILE = PROJECT_ROOT / "selectors.yml"
 
 # dbtRunner keeps global state (flags, adapters, event manager): one invocation at a time.
 _INVOCATION_LOCK = threading.Lock()
@@ -105,13 +106,13 @@ def _absolute(path_text: str) -> Path:
 # --- selectors -------------------------------------------------------------------------
 
 
-def declared_selectors(selectors_file: Path = PROJECT_ROOT / "selectors.yml") -> list[str]:
+def declared_selectors(selectors_file: Path = SELECTORS_FILE) -> list[str]:
     """The names of the selectors selectors.yml defines (`nightly`, `full_check`)."""
     document = yaml.safe_load(selectors_file.read_text(encoding="utf-8")) or {}
     return [entry["name"] for entry in document.get("selectors") or []]
 
 
-def check_selector(name: str, selectors_file: Path = PROJECT_ROOT / "selectors.yml") -> None:
+def check_selector(name: str, selectors_file: Path = SELECTORS_FILE) -> None:
     """Refuse a selector selectors.yml does not define, naming the ones it does."""
     known = declared_selectors(selectors_file)
     if name not in known:

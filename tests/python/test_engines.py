@@ -190,7 +190,7 @@ def builds(
 
 def nightly_tests(target: EngineTarget) -> list[dict]:
     """The data tests a plain `dbt build` runs on this target (`dbt ls`, which also leaves the
-    parsed project for the build to reuse), each with its name, file and generic test."""
+    parsed project for the build to reuse), each with its name and generic test."""
     listed = build_on_engine(
         target,
         command="ls",
@@ -201,7 +201,7 @@ def nightly_tests(target: EngineTarget) -> list[dict]:
             "--output",
             "json",
             "--output-keys",
-            "name test_metadata original_file_path",
+            "name test_metadata",
         ],
         dbt_vars=DBT_VARS,
     )
@@ -209,6 +209,12 @@ def nightly_tests(target: EngineTarget) -> list[dict]:
     assert listed.output_file is not None
     lines = listed.output_file.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def has_sql_of_its_own(test_metadata: dict | None) -> bool:
+    """A singular test, or an `expression_is_true` (its expression is SQL): the tests whose SQL
+    this project wrote, rather than a generic test's macro given column names."""
+    return not test_metadata or test_metadata["name"] == "expression_is_true"
 
 
 def spark_tests(tests: list[dict]) -> list[dict]:
@@ -220,7 +226,7 @@ def spark_tests(tests: list[dict]) -> list[dict]:
     chosen: dict[tuple[str, ...], dict] = {}
     for test in sorted(tests, key=lambda test: test["name"]):
         generic = test.get("test_metadata") or {}
-        if not generic or generic["name"] == "expression_is_true":
+        if has_sql_of_its_own(generic):
             chosen[(test["name"],)] = test
         else:
             chosen.setdefault((generic["name"], *sorted(generic.get("kwargs", {}))), test)
@@ -465,8 +471,7 @@ def assert_spark_tests_cover_every_test_definition(
         for outcome in build.nodes:
             if outcome.resource_type == "test":
                 generic = nodes[outcome.unique_id].get("test_metadata") or {}
-                own_sql = not generic or generic["name"] == "expression_is_true"
-                kinds.add(outcome.name if own_sql else generic["name"])
+                kinds.add(outcome.name if has_sql_of_its_own(generic) else generic["name"])
         return kinds
 
     missing = definitions(reference) - definitions(spark)
