@@ -22,13 +22,14 @@
     tail_order_column: the column the strategy orders a user's rows by; tail_restarts_macro:
     see replace_user_tails.sql; sorts_log: the model sorts or hashes every log row (windows
     over the whole log, joins of whole tables), so it gets the memory of model_work_mem() for
-    its transaction.
+    its transaction; incremental_strategy: `append_new_rows` for staging's log, whose rows
+    never change once written (append_new_rows.sql).
 -#}
 {% macro log_model_config(tail_order_column='event_epoch', tail_restarts_macro=none,
-    sorts_log=false) -%}
+    sorts_log=false, incremental_strategy='replace_user_tails') -%}
     {%- set settings = {
         'materialized': log_model_materialization(),
-        'incremental_strategy': 'replace_user_tails',
+        'incremental_strategy': incremental_strategy,
         'tail_order_column': tail_order_column,
         'indexes': log_model_indexes(tail_order_column),
         'pre_hook': ['{{ log_model_run_settings() }}', '{{ record_build_kind() }}'],
@@ -47,13 +48,14 @@
 {#-
     The lowest log id an incremental run reads as possibly new (log_low_watermark), after
     checking that the table may be built on (assert_log_model_can_run_incrementally, with the
-    log relation whose end must not lie below the table's). 0 on a full build.
+    log relation whose end must not lie below the table's, and its id column). 0 on a full
+    build.
 -#}
-{% macro log_model_low_watermark(log_relation=none) -%}
+{% macro log_model_low_watermark(log_relation=none, log_key_column='event_id') -%}
     {%- if not is_incremental() -%}
         {{ return(0) }}
     {%- endif -%}
-    {%- do assert_log_model_can_run_incrementally(log_relation) -%}
+    {%- do assert_log_model_can_run_incrementally(log_relation, log_key_column) -%}
     {{ return(log_low_watermark(this)) }}
 {%- endmacro %}
 

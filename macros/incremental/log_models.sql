@@ -109,9 +109,10 @@
 {#-
     Called by an incremental log model before an incremental run: stops the run with one clear
     message when the stored rows were built with other settings (or none are recorded), and,
-    for models reading the Moodle log, when the log lost rows the table still holds.
+    for models reading the Moodle log, when the log lost rows the table still holds
+    (`log_key_column`: the log relation's id column).
 -#}
-{% macro assert_log_model_can_run_incrementally(log_relation=none) -%}
+{% macro assert_log_model_can_run_incrementally(log_relation=none, log_key_column='event_id') -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -148,8 +149,8 @@
     {%- endif -%}
     {%- if log_relation is not none -%}
         {%- set ids = run_query(
-            "select (select max(event_id) from " ~ this ~ "), (select max(event_id) from "
-            ~ log_relation ~ ")") -%}
+            "select (select max(event_id) from " ~ this ~ "), (select max("
+            ~ log_key_column ~ ") from " ~ log_relation ~ ")") -%}
         {%- set built_up_to = ids[0][0] -%}
         {%- set log_up_to = ids[0][1] -%}
         {%- if built_up_to is not none and (log_up_to is none or log_up_to < built_up_to) -%}

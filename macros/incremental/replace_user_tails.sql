@@ -10,8 +10,9 @@
     rendering the restart points (columns user_id, restart_order, restart_key) from the
     tables as they were before this statement, read again here.
 
-    The users it replaces rows of are recorded first (record_users_written_sql): the model's
-    data tests read their rows only (rows_written.sql).
+    The users it replaces rows of are recorded first, with their restart points
+    (record_user_restarts_written_sql): the model's data tests read their rows only, and a
+    model built from the rows from those points on reads them (rows_written.sql).
 
     Config: `tail_order_column`, `tail_key_column` (default event_id). Without
     `tail_order_column` (the per-user models, user_models.sql), a user's rows are replaced
@@ -33,10 +34,7 @@
     {%- else -%}
         {%- set restarts_sql = first_rows_per_user_sql(temp_relation, order_column, key_column) -%}
     {%- endif %}
-    {{ record_users_written_sql(
-        'select user_id from ' ~ temp_relation ~ ' union select user_id from ('
-        ~ restarts_sql ~ ') as restarts'
-    ) }};
+    {{ record_user_restarts_written_sql(restarts_sql, temp_relation) }};
 
     delete from {{ target_relation }} as target_rows
     using ({{ restarts_sql }}) as restarts

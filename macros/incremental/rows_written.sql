@@ -2,7 +2,9 @@
     What the last run of each incremental model wrote, so that the model's own data tests look
     at those rows only (docs/incremental.md, "The nightly run and the full check"): per model,
     one row without a user saying whether the run was a full build (it wrote every row), and
-    after an incremental run one row per user whose rows it replaced. Kept in `intermediate.incremental_rows_written`, written in the same
+    after an incremental run one row per user whose rows it replaced; for a model that only
+    appends (staging's log, append_new_rows.sql), also the lowest key it added, on the row
+    without a user: its tests read the rows from that key on. Kept in `intermediate.incremental_rows_written`, written in the same
     transaction as the model's rows, on PostgreSQL only (the engines building the models as
     tables test every row).
 #}
@@ -31,8 +33,13 @@
     create table if not exists {{ relation }} (
         model_name varchar(256) not null,
         user_id bigint,
-        is_full_build boolean not null
-    )
+        is_full_build boolean not null,
+        first_order_written bigint,
+        first_key_written bigint
+    );
+    -- Tables created by an earlier version of the project lack the last columns.
+    alter table {{ relation }} add column if not exists first_order_written bigint;
+    alter table {{ relation }} add column if not exists first_key_written bigint
 {%- endmacro %}
 
 
@@ -64,6 +71,42 @@
 
 
 {#-
+    replace_user_tails' record of an incremental run: per user, the restart point from which
+    it replaced the user's rows (first_order_written, first_key_written, from `restarts_sql`:
+    user_id, restart_order, restart_key), and the users of `temp_relation` without one (none
+    in practice: every recomputed user has a restart point), with no position. Positions are
+    kept for tables ordered by event_epoch (the ones models read tails of); others record the
+    users only.
+-#}
+{% macro record_user_restarts_written_sql(restarts_sql, temp_relation) -%}
+    {%- set keeps_positions = config.get('tail_order_column') == 'event_epoch' -%}
+    insert into {{ rows_written_relation() }} (
+        model_name, user_id, is_full_build, first_order_written, first_key_written
+    )
+    select
+        '{{ this.identifier }}' as model_name,
+        restarts.user_id,
+        false as is_full_build,
+        {{ 'restarts.restart_order' if keeps_positions else 'cast(null as bigint)' }}
+            as first_order_written,
+        {{ 'restarts.restart_key' if keeps_positions else 'cast(null as bigint)' }}
+            as first_key_written
+    from ({{ restarts_sql }}) as restarts
+    union all
+    select distinct
+        '{{ this.identifier }}' as model_name,
+        recomputed_rows.user_id,
+        false as is_full_build,
+        cast(null as bigint) as first_order_written,
+        cast(null as bigint) as first_key_written
+    from {{ temp_relation }} as recomputed_rows
+    where recomputed_rows.user_id not in (
+        select restarts.user_id from ({{ restarts_sql }}) as restarts
+    )
+{%- endmacro %}
+
+
+{#-
     The condition (on `alias`) that keeps, of an incremental model a data test reads, the rows
     of the users its last run wrote: none after a full build, for other relations, for the
     engines building tables, and for tests tagged full_check (they look at every row). Read
@@ -83,10 +126,16 @@
     {%- set written = rows_written_relation() -%}
     {#- No record (built before the table existed): every row. -#}
     {%- set recorded = run_query(
-        "select count(*), count(*) filter (where is_full_build) from " ~ written
-        ~ " where model_name = '" ~ attached.alias ~ "' and user_id is null")[0] -%}
+        "select count(*), count(*) filter (where is_full_build), min(first_key_written) from "
+        ~ written ~ " where model_name = '" ~ attached.alias ~ "' and user_id is null")[0] -%}
     {%- if recorded[0] == 0 or recorded[1] > 0 -%}
         {{ return(none) }}
+    {%- endif -%}
+    {#- A model that only appends: the rows from the lowest key it added (none: no row). -#}
+    {%- if attached.config.incremental_strategy == 'append_new_rows' -%}
+        {%- set key_column = attached.config.get('tail_key_column') or 'event_id' -%}
+        {{ return(alias ~ '.' ~ key_column ~ ' >= ' ~ recorded[2] if recorded[2] is not none
+            else 'false') }}
     {%- endif -%}
     {%- set condition -%}
         {{ alias }}.user_id in (

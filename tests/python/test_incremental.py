@@ -4,10 +4,11 @@ A generated Moodle site is built with `dbt build`. Then the log grows the ways a
 a new day (new logins, sessions continued, new users' first rows), late rows with old times
 (a course restore), rows in the same second as existing ones, a login inside an existing
 session, an action filling an idle gap (two active sessions become one), a "Log in as" row
-that turns an existing logout into the end of the impersonation, rows of nobody, and the
-`user` row of a user whose log rows were already there. `dbt build` (incremental) runs on
-that database; a copy of it is rebuilt from nothing; every row of every mart and of the
-incremental intermediate tables must be the same in both.
+that turns an existing logout into the end of the impersonation, rows of nobody, replayed
+copies of old rows, the `user` row of a user whose log rows were already there, and a course
+deleted with its context. `dbt build` (incremental) runs on that database; a copy of it is
+rebuilt from nothing; every row of every mart, of staging's log and of the incremental
+intermediate tables must be the same in both.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from psycopg2 import sql
 from support.dbt_helpers import assert_dbt_succeeded, run_dbt
+from support.moodle_deletions import delete_course
 
 from runner.generator import generate
 from runner.postgres.connection import ConnectionInfo
@@ -28,9 +30,12 @@ pytest_plugins = ["support.reliability_fixtures"]
 
 SCALE = 0.05
 SEED = 29
-LOG = sql.Identifier("public", "mdl_logstore_standard_log")
+LOG_NAME = "public.mdl_logstore_standard_log"
+LOG = sql.Identifier(*LOG_NAME.split("."))
 USER = sql.Identifier("public", "mdl_user")
 DAY = 86_400
+# Twice the ids an incremental run rereads below the highest it has seen (late_commit_margin_ids).
+ID_JUMP = 20_000
 # Copied rows get their objectid moved, so that they are new events, not copies of old ones
 # (staging flags exact copies of old rows as duplicates, kept out of the metrics).
 OBJECT_ID_OFFSET = 10_000_000
@@ -41,6 +46,9 @@ INCREMENTAL_TABLES = (
     "int_log_events_sessionised",
     "int_log_events_classified",
     "int_log_events_active_sessionised",
+    # Read from the tails of the three above, and whole for users whose learner courses
+    # changed.
+    "int_learner_events_classified",
 )
 # Built per user from the tables above: the users their run wrote are recomputed.
 PER_USER_TABLES = (
@@ -138,6 +146,110 @@ def write_log_rows_before_their_user(info: ConnectionInfo) -> int:
 
 
 @dataclass(frozen=True)
+class FutureLearner:
+    """A user with log rows in a course they do not learn in, enrolled there later."""
+
+    user_id: int
+    course_id: int
+    rows: int
+
+
+def write_log_rows_in_a_course_not_learned(info: ConnectionInfo) -> FutureLearner:
+    """Rows of a learner in a course where they hold no role (yet): copies of some of their
+    rows elsewhere, moved to that course's context and to the two days before the log's
+    first."""
+    connection = info.connect()
+    try:
+        with connection.cursor() as cursor:
+            user_id = busiest_learner(cursor, rank=5)
+            cursor.execute(
+                "select c.instanceid, c.id from mdl_context as c where c.contextlevel = 50 "
+                "and c.instanceid > 1 and exists (select 1 from mdl_role_assignments as ra "
+                "join mdl_role as r on r.id = ra.roleid and r.archetype = 'student' "
+                "where ra.contextid = c.id) and not exists (select 1 from "
+                "mdl_role_assignments as own where own.contextid = c.id and own.userid = %s) "
+                "order by c.instanceid limit 1",
+                (user_id,),
+            )
+            course_id, context_id = cursor.fetchone()
+            # Dated before the log's first day: whatever the incremental run recomputes of
+            # this user's history from their new rows on, it starts after these.
+            cursor.execute(sql.SQL("select min(timecreated) from {}").format(LOG))
+            (first_time,) = cursor.fetchone()
+            rows = copy_log_rows(
+                cursor,
+                sql.SQL(
+                    "select *, row_number() over (order by id) as position from {log} "
+                    "where userid = {user} and courseid > 1 order by id limit 40"
+                ).format(log=LOG, user=sql.Literal(user_id)),
+                {
+                    "timecreated": sql.SQL("{} - {} + 60 * l.position").format(
+                        sql.Literal(first_time), sql.Literal(2 * DAY)
+                    ),
+                    "courseid": sql.Literal(course_id),
+                    "contextid": sql.Literal(context_id),
+                    "contextlevel": sql.Literal(50),
+                    "contextinstanceid": sql.Literal(course_id),
+                },
+            )
+            # The log's ids then jump (as after a burst of rolled-back writes) past the margin
+            # an incremental run rereads for late commits, and the site goes on (its last hour
+            # again, an hour later), so that only the enrolment changes what the marts hold of
+            # these rows.
+            cursor.execute(
+                sql.SQL(
+                    "select max(timecreated) filter (where id <= max_id - {rows}), max_id from "
+                    "(select *, max(id) over () as max_id from {log}) as l group by max_id"
+                ).format(rows=sql.Literal(rows), log=LOG)
+            )
+            last_time, max_id = cursor.fetchone()
+            cursor.execute(
+                sql.SQL("select setval(pg_get_serial_sequence({name}, 'id'), {id})").format(
+                    name=sql.Literal(LOG_NAME), id=sql.Literal(max_id + ID_JUMP)
+                )
+            )
+            copy_log_rows(
+                cursor,
+                sql.SQL(
+                    "select * from {log} where timecreated > {since} and id <= {before}"
+                ).format(
+                    log=LOG, since=sql.Literal(last_time - 3600), before=sql.Literal(max_id - rows)
+                ),
+                {"timecreated": sql.SQL("l.timecreated + 3600")},
+            )
+        connection.commit()
+    finally:
+        connection.close()
+    return FutureLearner(user_id, course_id, rows)
+
+
+def enrol_as_learner(cursor: Any, learner: FutureLearner) -> int:
+    """Enrol the user in the course as a student, as Moodle's manual enrolment does: a role
+    assignment and an enrolment like another student's, and no log row. Their rows in that
+    course, read by the first build, become learner events. Returns how many."""
+    cursor.execute(
+        "insert into mdl_role_assignments (roleid, contextid, userid, timemodified, modifierid, "
+        "component, itemid, sortorder) select ra.roleid, ra.contextid, %s, ra.timemodified, "
+        "ra.modifierid, ra.component, ra.itemid, ra.sortorder from mdl_role_assignments as ra "
+        "join mdl_context as c on c.id = ra.contextid and c.contextlevel = 50 "
+        "join mdl_role as r on r.id = ra.roleid and r.archetype = 'student' "
+        "where c.instanceid = %s order by ra.id limit 1",
+        (learner.user_id, learner.course_id),
+    )
+    assert cursor.rowcount == 1
+    cursor.execute(
+        "insert into mdl_user_enrolments (status, enrolid, userid, timestart, timeend, "
+        "modifierid, timecreated, timemodified) select ue.status, ue.enrolid, %s, ue.timestart, "
+        "ue.timeend, ue.modifierid, ue.timecreated, ue.timemodified from mdl_user_enrolments "
+        "as ue join mdl_enrol as e on e.id = ue.enrolid where e.courseid = %s "
+        "and not exists (select 1 from mdl_user_enrolments as own "
+        "where own.enrolid = ue.enrolid and own.userid = %s) order by ue.id limit 1",
+        (learner.user_id, learner.course_id, learner.user_id),
+    )
+    return learner.rows
+
+
+@dataclass(frozen=True)
 class Appended:
     new_day: int
     late_rows: int
@@ -147,12 +259,17 @@ class Appended:
     impersonations: int
     new_user_rows: int
     nobody_rows: int
+    replayed_copies: int
+    deleted_course_rows: int
+    new_learner_course_rows: int
 
-    def total(self) -> int:
-        return sum(vars(self).values())
+    def log_rows_added(self) -> int:
+        """The rows written to the log (the last two fields count rows already there)."""
+        changed_only = ("deleted_course_rows", "new_learner_course_rows")
+        return sum(count for kind, count in vars(self).items() if kind not in changed_only)
 
 
-def append_activity(info: ConnectionInfo) -> Appended:
+def append_activity(info: ConnectionInfo, future_learner: FutureLearner) -> Appended:
     """The log grows in every way the incremental logic must handle (module docstring)."""
     connection = info.connect()
     try:
@@ -160,6 +277,12 @@ def append_activity(info: ConnectionInfo) -> Appended:
             cursor.execute(sql.SQL("select max(timecreated), min(timecreated) from {}").format(LOG))
             last, first = cursor.fetchone()
             middle = (first + last) // 2
+            # The future learner's rows in their new course stay as they were, so that only
+            # their enrolment changes what the marts hold of them.
+            others = sql.SQL("not (userid = {user} and courseid = {course})").format(
+                user=sql.Literal(future_learner.user_id),
+                course=sql.Literal(future_learner.course_id),
+            )
             # A new day: the last two days again, two days later (logins and continued
             # sessions alike).
             new_day = copy_log_rows(
@@ -180,9 +303,9 @@ def append_activity(info: ConnectionInfo) -> Appended:
             # Rows in the same second as a user's existing row (ordered after it by id).
             same_second = copy_log_rows(
                 cursor,
-                sql.SQL("select * from {log} where id % 97 = 0 and timecreated < {b}").format(
-                    log=LOG, b=sql.Literal(middle)
-                ),
+                sql.SQL(
+                    "select * from {log} where id % 97 = 0 and timecreated < {b} and {others}"
+                ).format(log=LOG, b=sql.Literal(middle), others=others),
                 {},
             )
             # A login inside an existing session: a user's login again, at the time of one of
@@ -251,9 +374,29 @@ def append_activity(info: ConnectionInfo) -> Appended:
                     "timecreated": sql.SQL("l.timecreated + {}").format(sql.Literal(DAY)),
                 },
             )
+            # Exact copies of old rows (the objectid kept), as a log imported twice writes them:
+            # staging flags them as copies, found among the rows staged before.
+            replayed_copies = copy_log_rows(
+                cursor,
+                sql.SQL(
+                    "select * from {log} where id % 1009 = 0 and userid > 0 and {others}"
+                ).format(log=LOG, others=others),
+                {"objectid": sql.SQL("l.objectid")},
+            )
+            # The course a course deletion below takes: its log rows, read before, become
+            # rows of a deleted course.
+            cursor.execute(
+                sql.SQL(
+                    "select courseid, count(*) from {log} where courseid > 1 "
+                    "group by courseid order by count(*) desc, courseid limit 1"
+                ).format(log=LOG)
+            )
+            deleted_course, deleted_course_rows = cursor.fetchone()
+            new_learner_course_rows = enrol_as_learner(cursor, future_learner)
         connection.commit()
     finally:
         connection.close()
+    delete_course(info, deleted_course)
     return Appended(
         new_day,
         late_rows,
@@ -263,6 +406,9 @@ def append_activity(info: ConnectionInfo) -> Appended:
         impersonations,
         new_user_rows,
         nobody_rows,
+        replayed_copies,
+        deleted_course_rows,
+        new_learner_course_rows,
     )
 
 
@@ -270,14 +416,15 @@ def append_activity(info: ConnectionInfo) -> Appended:
 
 
 def table_checksums(info: ConnectionInfo) -> dict[str, tuple[int, str]]:
-    """Row count and md5 of all rows (as text, in a total order) of every mart table and of
-    the incremental intermediate tables."""
+    """Row count and md5 of all rows (as text, in a total order) of every mart table, of
+    staging's log and of the incremental intermediate tables."""
     connection = info.connect(autocommit=True)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
                 "select table_schema, table_name from information_schema.tables "
                 "where table_type = 'BASE TABLE' and (table_schema = 'mart' "
+                "or (table_schema = 'staging' and table_name = 'stg_moodle__log_events') "
                 "or (table_schema = 'intermediate' and table_name = any(%s))) order by 1, 2",
                 (list(INCREMENTAL_TABLES),),
             )
@@ -345,6 +492,7 @@ class Builds:
     appended: Appended
     work_dir: Path
     incremental_output: str
+    future_learner: FutureLearner
 
 
 @pytest.fixture(scope="module")
@@ -356,12 +504,14 @@ def builds(
     info = make_database("incremental")
     generate(info, scale=SCALE, seed=SEED)
     assert write_log_rows_before_their_user(info) > 10
+    future_learner = write_log_rows_in_a_course_not_learned(info)
+    assert future_learner.rows > 10
     work_dir = tmp_path_factory.mktemp("incremental")
     # The data tests run once, on the incremental result; the two full builds it is set
     # against need only the models.
     assert_dbt_succeeded(run_dbt(["build", *MODELS_ONLY], info, work_dir))
 
-    appended = append_activity(info)
+    appended = append_activity(info, future_learner)
     rebuilt = copy_database(info, "incremental_rebuilt")
     incremental_run = run_dbt(["build"], info, work_dir)
     assert_dbt_succeeded(incremental_run)
@@ -370,7 +520,7 @@ def builds(
     assert_dbt_succeeded(
         run_dbt(["build", *MODELS_ONLY], rebuilt, tmp_path_factory.mktemp("rebuilt"))
     )
-    return Builds(info, rebuilt, appended, work_dir, incremental_run.stdout)
+    return Builds(info, rebuilt, appended, work_dir, incremental_run.stdout, future_learner)
 
 
 def test_every_kind_of_new_row_was_appended(builds: Builds) -> None:
@@ -381,6 +531,7 @@ def test_every_kind_of_new_row_was_appended(builds: Builds) -> None:
 def test_the_log_models_ran_incrementally(builds: Builds) -> None:
     """dbt says so (the rows are compared with a full rebuild's in the next test)."""
     for relation in (
+        "staging.stg_moodle__log_events",
         *(f"intermediate.{table}" for table in INCREMENTAL_TABLES),
         "mart.fact_activity",
         *PER_USER_TABLES,
@@ -411,21 +562,39 @@ def test_the_per_user_tables_recomputed_only_the_users_the_log_models_wrote(
 
 
 def test_the_nightly_tests_read_the_rows_the_run_wrote(builds: Builds) -> None:
-    """An incremental model's data tests read its recomputed users' rows; whole-log tests
-    are left to the full check (selectors.yml)."""
+    """An incremental model's data tests read its recomputed users' rows, staging's log's
+    the rows it added; whole-log tests are left to the full check (selectors.yml)."""
     compiled = builds.work_dir / "target" / "run" / "moodle_analytics"
     not_null = next(compiled.rglob("not_null_fact_session_session_id.sql")).read_text()
     assert "incremental_rows_written" in not_null
     assert "not_null_fact_session_session_id " in builds.incremental_output
     assert "assert_every_known_user_event_in_exactly_one_session" not in builds.incremental_output
-    assert "stg_moodle__log_events_" not in builds.incremental_output
+    connection = builds.incremental.connect(autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select first_key_written from intermediate.incremental_rows_written "
+                "where model_name = 'stg_moodle__log_events' and user_id is null"
+            )
+            (first_added,) = cursor.fetchone()
+            cursor.execute(
+                "select count(*) from staging.stg_moodle__log_events where event_id >= %s",
+                (first_added,),
+            )
+            (rows_added,) = cursor.fetchone()
+    finally:
+        connection.close()
+    assert rows_added == builds.appended.log_rows_added()
+    unique = next(compiled.rglob("unique_stg_moodle__log_events_event_id.sql")).read_text()
+    assert f"tested_rows.event_id >= {first_added}" in unique
+    assert "unique_stg_moodle__log_events_event_id " in builds.incremental_output
 
 
 def test_every_row_equals_a_full_rebuild(builds: Builds) -> None:
     incremental = table_checksums(builds.incremental)
     rebuilt = table_checksums(builds.rebuilt)
     assert set(incremental) == set(rebuilt)
-    assert len(incremental) >= 10 + len(INCREMENTAL_TABLES)
+    assert len(incremental) >= 11 + len(INCREMENTAL_TABLES)
     different = {table for table in incremental if incremental[table] != rebuilt[table]}
     details = {
         table: differing_rows(builds.incremental, builds.rebuilt, table)
@@ -450,11 +619,43 @@ def test_the_new_rows_are_in_the_marts(builds: Builds) -> None:
                 "where l.realuserid = 2 and l.eventname = '\\core\\event\\dashboard_viewed'"
             )
             impersonated_rows = cursor.fetchone()[0]
+            cursor.execute(
+                "select count(*) from intermediate.int_learner_events_classified "
+                "where user_id = %s and course_id = %s",
+                (builds.future_learner.user_id, builds.future_learner.course_id),
+            )
+            new_learner_course_events = cursor.fetchone()[0]
     finally:
         connection.close()
     assert late_user[1] > 10 and late_user[2] > 0
     assert new_user[1] == builds.appended.new_user_rows
     assert impersonated_rows == builds.appended.impersonations
+    # Read by the first build, counted once the user learns in the course.
+    assert new_learner_course_events > 0
+
+
+def test_staging_brought_its_earlier_rows_up_to_date(builds: Builds) -> None:
+    """Rows staged by the first build changed flags on the incremental run: the late user's
+    rows became usable, the deleted course's rows say so, and the replayed copies were found
+    (the same counts as the full rebuild's, by the test above)."""
+    connection = builds.incremental.connect(autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select count(*) filter (where user_id = %s and has_unknown_user), "
+                "count(*) filter (where user_id = %s and is_usable_for_metrics), "
+                "count(*) filter (where is_course_deleted_since), "
+                "count(*) filter (where is_duplicate_event) "
+                "from staging.stg_moodle__log_events",
+                (LATE_USER_ID, LATE_USER_ID),
+            )
+            late_unknown, late_usable, course_deleted, duplicates = cursor.fetchone()
+    finally:
+        connection.close()
+    assert late_unknown == 0
+    assert late_usable > 10
+    assert course_deleted >= builds.appended.deleted_course_rows
+    assert duplicates >= builds.appended.replayed_copies
 
 
 def test_a_run_with_other_vars_stops_and_says_to_full_refresh(builds: Builds) -> None:

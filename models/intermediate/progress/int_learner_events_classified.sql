@@ -4,13 +4,46 @@
     definition), its login-delimited and active sessions, and its date and ISO week in var
     reporting_timezone. Logins are site-level (no course) and are not here; fact_learner_week
     counts them from the sessionised log.
+
+    A row depends only on its event's rows in the three log models and on whether the learner
+    learns in the course. Incremental on PostgreSQL (docs/incremental.md, "Models read from
+    the log models' tails"): a run recomputes each user's rows from the earliest point from
+    which a log model rewrote the user's rows, and every row of the users whose learner
+    courses changed since the table was built (learner_courses_changed_users_sql).
 #}
+{{ config(**user_tail_model_config(
+    ['int_log_events_sessionised', 'int_log_events_classified',
+        'int_log_events_active_sessionised'],
+    whole_users_macro='learner_courses_changed_users_sql',
+)) }}
+{{ config(post_hook=['{{ record_learner_courses_built() }}']) }}
+{%- set restarts = user_tail_restarts_or_none_sql() if is_incremental() else none %}
 
 with
 
-sessionised_events as (
-    select * from {{ ref('int_log_events_sessionised') }}
-),
+{% if restarts is none -%}
+    sessionised_events as (
+        select * from {{ ref('int_log_events_sessionised') }}
+    ),
+{%- else -%}
+    restart_points as (
+        {{ restarts }}
+    ),
+
+    sessionised_events as (
+        -- The users' rows from their restart points on, through the (user, time, id) index.
+        select recomputed_events.*
+        from {{ ref('int_log_events_sessionised') }} as recomputed_events
+        inner join restart_points
+            on
+                recomputed_events.user_id = restart_points.user_id
+                and {{ log_model_position_at_or_after(
+                    'recomputed_events',
+                    'restart_points.restart_order',
+                    'restart_points.restart_key',
+                ) }}
+    ),
+{%- endif %}
 
 classified_events as (
     select * from {{ ref('int_log_events_classified') }}

@@ -9,26 +9,74 @@
 -- user, course, context and module staging models, and finding copies the log itself: lookups
 -- unusual in staging.
 --
--- The one staging model built as a table: finding copies is a self-join of the whole log,
--- which every model and test reading the flags would otherwise repeat (at 4 million rows,
--- 10 s a reader). Indexed on PostgreSQL for the incremental log models' reads by id and user,
--- and written in (user, time, id) order there (log_physical_order): the log models read it
--- through that index and sort nothing themselves.
-{{ config(
-    materialized='table',
-    indexes=log_model_indexes('event_epoch'),
-    pre_hook="{{ model_work_mem() }}",
-    post_hook="{{ refresh_table_statistics() }}",
-) }}
+-- A table, not a view: finding copies is a self-join of the whole log, which every model and
+-- test reading the flags would otherwise repeat (at 4 million rows, 10 s a reader). Indexed
+-- on PostgreSQL for the incremental log models' reads by id and user, and written in (user,
+-- time, id) order by a full build there (log_physical_order): the log models read it through
+-- that index and sort nothing themselves.
+--
+-- Incremental on PostgreSQL (docs/incremental.md): a run stages the archived rows the table
+-- lacks (strategy append_new_rows), looking for their originals among the rows of the same
+-- user and second only, and its post-hook brings the flags of the rows staged before up to
+-- date with Moodle's tables (refresh_log_reference_flags).
+{{ config(**log_model_config(sorts_log=true, incremental_strategy='append_new_rows')) }}
+{{ config(post_hook=[
+    '{{ refresh_log_reference_flags() }}',
+    '{{ refresh_table_statistics() }}',
+]) }}
+{%- set low_watermark = log_model_low_watermark(
+    ref('archive_moodle__logstore_standard_log'), log_key_column='id') -%}
 {#- Ids per block in the search for copies (copies_found): a block's rows are read once per
     copy whose original or copy lies in it, whole blocks once per copy far from its original. #}
 {%- set id_block_size = 1024 %}
+{%- set reference_flags = log_reference_flags(
+    'renamed', 'users', 'courses', 'contexts', 'course_modules',
+) %}
+{%- set archive = ref('archive_moodle__logstore_standard_log') %}
+{#- The rows that may be copies, and the rows their originals may be: the whole archive on a
+    full build; on an incremental run the new rows, and the rows of the same user and second
+    (a copy repeats its original's time), found through this table's (user, time, id) index. #}
+{%- if is_incremental() %}
+    {%- set copy_rows = 'archived_log' %}
+    {%- set earlier_rows -%}
+        (
+            select same_second_rows.*
+            from {{ archive }} as same_second_rows
+            where same_second_rows.id in (
+                select previous_rows.event_id
+                from {{ this }} as previous_rows
+                inner join archived_log as new_log_rows
+                    on
+                        previous_rows.user_id = new_log_rows.userid
+                        and previous_rows.event_epoch = new_log_rows.timecreated
+                union all
+                select new_log_rows.id
+                from archived_log as new_log_rows
+            )
+        )
+    {%- endset %}
+{%- else %}
+    {%- set copy_rows = archive %}
+    {%- set earlier_rows = archive %}
+{%- endif %}
 with
 
 -- The archive is named again where the copy search joins it: a CTE read several times would
 -- be materialised whole by PostgreSQL, without the archive's indexes.
 archived_log as (
-    select * from {{ ref('archive_moodle__logstore_standard_log') }}
+    select archived_rows.*
+    from {{ ref('archive_moodle__logstore_standard_log') }} as archived_rows
+    {%- if is_incremental() %}
+        -- The rows this table lacks (log_model_new_rows_sql's rule): above the low watermark,
+        -- not staged yet.
+        where
+            archived_rows.id > {{ low_watermark }}
+            and not exists (
+                select 1
+                from {{ this }} as previous_rows
+                where previous_rows.event_id = archived_rows.id
+            )
+    {%- endif %}
 ),
 
 {% if include_personal_data() -%}
@@ -130,8 +178,8 @@ originals_found as (
         copies.id as event_id,
         copies.timecreated as event_epoch,
         min(earlier.id) as original_event_id
-    from {{ ref('archive_moodle__logstore_standard_log') }} as copies
-    inner join {{ ref('archive_moodle__logstore_standard_log') }} as earlier
+    from {{ copy_rows }} as copies
+    inner join {{ earlier_rows }} as earlier
         on
             copies.userid = earlier.userid
             and copies.contextlevel = earlier.contextlevel
@@ -199,10 +247,13 @@ candidate_end_blocks as (
 moved_on_within_end_blocks as (
     select candidate_end_blocks.event_id
     from candidate_end_blocks
-    inner join {{ ref('archive_moodle__logstore_standard_log') }} as written_between
+    inner join {{ archive }} as written_between
         on
             candidate_end_blocks.id_block
             = {{ floor_divide('written_between.id', id_block_size) }}
+            -- The same block as a range of ids, which an index on id can read.
+            and written_between.id >= candidate_end_blocks.id_block * {{ id_block_size }}
+            and written_between.id < (candidate_end_blocks.id_block + 1) * {{ id_block_size }}
             and candidate_end_blocks.original_event_id < written_between.id
             and candidate_end_blocks.event_id > written_between.id
             and candidate_end_blocks.moved_on_epoch <= written_between.timecreated
@@ -214,8 +265,14 @@ log_blocks as (
     select
         {{ floor_divide('id', id_block_size) }} as id_block,
         max(timecreated) as latest_epoch
-    from {{ ref('archive_moodle__logstore_standard_log') }}
-    where {{ is_plausible_epoch('timecreated') }}
+    from {{ archive }}
+    where
+        {{ is_plausible_epoch('timecreated') }}
+        {%- if is_incremental() %}
+            -- Only the blocks between a new copy and its original.
+            and id > (select min(copy_candidates.original_event_id) from copy_candidates)
+            and id < (select max(copy_candidates.event_id) from copy_candidates)
+        {%- endif %}
     group by {{ floor_divide('id', id_block_size) }}
 ),
 
@@ -241,28 +298,11 @@ references_checked as (
         renamed.*,
         renamed.event_id in (select copies_found.event_id from copies_found)
             as is_duplicate_event,
-        -- Membership tests rather than joins: each is one hash lookup per row, whatever
-        -- the planner guesses about the flags.
-        renamed.user_id > 0
-        and not coalesce(renamed.user_id in (select users.user_id from users), false)
-            as has_unknown_user,
-        -- Deleted since the row was written: Moodle's deletions never touch the log.
-        renamed.course_id is not null
-        and not coalesce(renamed.course_id in (select courses.course_id from courses), false)
-            as is_course_deleted_since,
-        not coalesce(
-            renamed.context_id in (select contexts.context_id from contexts), false
-        ) as is_context_deleted_since,
-        coalesce(
-            renamed.context_level = 70
-            and renamed.context_instance_id <> 0
-            and not renamed.context_instance_id in (
-                select course_modules.course_module_id
-                from course_modules
-                where not course_modules.is_deletion_in_progress
-            ),
-            false
-        ) as is_course_module_deleted_since
+        {{ reference_flags['has_unknown_user'] }} as has_unknown_user,
+        {{ reference_flags['is_course_deleted_since'] }} as is_course_deleted_since,
+        {{ reference_flags['is_context_deleted_since'] }} as is_context_deleted_since,
+        {{ reference_flags['is_course_module_deleted_since'] }}
+            as is_course_module_deleted_since
     from renamed
 ),
 
@@ -302,13 +342,7 @@ final as (
         is_missing_context_instance,
         has_unknown_user,
         has_unreadable_other,
-        has_plausible_time
-        and not is_duplicate_event
-        and not has_malformed_event_name
-        and not is_missing_course_id
-        and not is_missing_context_instance
-        and not has_unknown_user
-        and not has_unreadable_other as is_usable_for_metrics,
+        {{ log_usability_rule() }} as is_usable_for_metrics,
         is_course_deleted_since,
         is_context_deleted_since,
         is_course_module_deleted_since,
