@@ -108,7 +108,9 @@
 
 {#-
     The condition (on `alias`) that keeps, of an incremental model a data test reads, the rows
-    of the users its last run wrote: none after a full build, for other relations, for the
+    its last run wrote (per user from the point it replaced them from for tables ordered by
+    event_epoch, the users' rows otherwise, the rows from the lowest key it added for a model
+    that only appends): none after a full build, for other relations, for the
     engines building tables, and for tests tagged full_check (they look at every row). Read
     when the test runs, after the model: a list of users lets the planner probe the model's
     (user_id, ...) index instead of scanning it.
@@ -136,6 +138,28 @@
         {%- set key_column = attached.config.get('tail_key_column') or 'event_id' -%}
         {{ return(alias ~ '.' ~ key_column ~ ' >= ' ~ recorded[2] if recorded[2] is not none
             else 'false') }}
+    {%- endif -%}
+    {#- A model ordered by event_epoch (the log models' tails): each user's rows from the point
+        the run replaced them from (a user without one: all their rows). -#}
+    {%- if attached.config.get('tail_order_column') == 'event_epoch' -%}
+        {%- set condition -%}
+            exists (
+                select 1
+                from {{ written }} as rows_written
+                where
+                    rows_written.model_name = '{{ attached.alias }}'
+                    and rows_written.user_id = {{ alias }}.user_id
+                    and (
+                        rows_written.first_order_written is null
+                        or {{ log_model_position_at_or_after(
+                            alias,
+                            'rows_written.first_order_written',
+                            'rows_written.first_key_written',
+                        ) }}
+                    )
+            )
+        {%- endset -%}
+        {{ return(condition) }}
     {%- endif -%}
     {%- set condition -%}
         {{ alias }}.user_id in (

@@ -590,6 +590,40 @@ def test_the_nightly_tests_read_the_rows_the_run_wrote(builds: Builds) -> None:
     assert "unique_stg_moodle__log_events_event_id " in builds.incremental_output
 
 
+def test_the_log_models_tests_read_the_tails_the_run_replaced(builds: Builds) -> None:
+    """A log model's nightly tests read each written user's rows from the point the run
+    replaced them from: every new row, and fewer rows than those users hold."""
+    compiled = builds.work_dir / "target" / "run" / "moodle_analytics"
+    test_sql = next(compiled.rglob("not_null_int_log_events_sessionised_event_id.sql")).read_text()
+    start = test_sql.index("(select * from")
+    tested_rows = test_sql[start : test_sql.index(") dbt_subquery", start) + 1]
+    connection = builds.incremental.connect(autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select first_key_written from intermediate.incremental_rows_written "
+                "where model_name = 'stg_moodle__log_events' and user_id is null"
+            )
+            (first_added,) = cursor.fetchone()
+            cursor.execute(
+                f"select count(*), count(*) filter (where event_id >= %s) from {tested_rows} as t",
+                (first_added,),
+            )
+            tested, new_tested = cursor.fetchone()
+            cursor.execute(
+                "select count(*) filter (where event_id >= %s), count(*) filter (where user_id "
+                "in (select user_id from intermediate.incremental_rows_written "
+                "where model_name = 'int_log_events_sessionised')) "
+                "from intermediate.int_log_events_sessionised",
+                (first_added,),
+            )
+            new_rows, written_users_rows = cursor.fetchone()
+    finally:
+        connection.close()
+    assert new_rows > 0 and new_tested == new_rows
+    assert new_rows <= tested < written_users_rows
+
+
 def test_every_row_equals_a_full_rebuild(builds: Builds) -> None:
     incremental = table_checksums(builds.incremental)
     rebuilt = table_checksums(builds.rebuilt)
