@@ -308,7 +308,7 @@ def results_document(
     results: list[ScaleResult], settings: BenchSettings, machine: dict[str, Any]
 ) -> dict[str, Any]:
     return {
-        "benchmark": "moodle-analytics issue 6: sessionisation against the floor",
+        "benchmark": "moodle-analytics: sessionisation against the floor",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
         "settings": {
