@@ -71,14 +71,20 @@
 {%- endmacro %}
 
 
-{#- One row per incremental log table: the settings its rows were built with. -#}
-{% macro log_model_state_relation() -%}
+{#- A table the incremental models keep about their own builds, in the intermediate schema. -#}
+{% macro incremental_bookkeeping_relation(identifier) -%}
     {{ return(api.Relation.create(
         database=target.database,
         schema=generate_schema_name('intermediate', none),
-        identifier='log_model_build_settings',
+        identifier=identifier,
         type='table',
     )) }}
+{%- endmacro %}
+
+
+{#- One row per incremental log table: the settings its rows were built with. -#}
+{% macro log_model_state_relation() -%}
+    {{ return(incremental_bookkeeping_relation('log_model_build_settings')) }}
 {%- endmacro %}
 
 

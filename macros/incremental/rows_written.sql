@@ -11,12 +11,7 @@
 
 {#- The table of what each incremental model's last run wrote. -#}
 {% macro rows_written_relation() -%}
-    {{ return(api.Relation.create(
-        database=target.database,
-        schema=generate_schema_name('intermediate', none),
-        identifier='incremental_rows_written',
-        type='table',
-    )) }}
+    {{ return(incremental_bookkeeping_relation('incremental_rows_written')) }}
 {%- endmacro %}
 
 
@@ -85,24 +80,18 @@
     )
     select
         '{{ this.identifier }}' as model_name,
-        restarts.user_id,
+        coalesce(restarts.user_id, recomputed_users.user_id) as user_id,
         false as is_full_build,
         {{ 'restarts.restart_order' if keeps_positions else 'cast(null as bigint)' }}
             as first_order_written,
         {{ 'restarts.restart_key' if keeps_positions else 'cast(null as bigint)' }}
             as first_key_written
     from ({{ restarts_sql }}) as restarts
-    union all
-    select distinct
-        '{{ this.identifier }}' as model_name,
-        recomputed_rows.user_id,
-        false as is_full_build,
-        cast(null as bigint) as first_order_written,
-        cast(null as bigint) as first_key_written
-    from {{ temp_relation }} as recomputed_rows
-    where recomputed_rows.user_id not in (
-        select restarts.user_id from ({{ restarts_sql }}) as restarts
-    )
+    full outer join (
+        select distinct recomputed_rows.user_id
+        from {{ temp_relation }} as recomputed_rows
+    ) as recomputed_users
+        on restarts.user_id = recomputed_users.user_id
 {%- endmacro %}
 
 

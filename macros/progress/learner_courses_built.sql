@@ -8,12 +8,7 @@
 #}
 
 {% macro learner_courses_built_relation() -%}
-    {{ return(api.Relation.create(
-        database=target.database,
-        schema=generate_schema_name('intermediate', none),
-        identifier='incremental_learner_courses_built',
-        type='table',
-    )) }}
+    {{ return(incremental_bookkeeping_relation('incremental_learner_courses_built')) }}
 {%- endmacro %}
 
 

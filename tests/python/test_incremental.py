@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from psycopg2 import sql
 from support.dbt_helpers import assert_dbt_succeeded, run_dbt
-from support.moodle_deletions import delete_course
+from support.moodle_deletions import delete_course, query
 
 from runner.generator import generate
 from runner.postgres.connection import ConnectionInfo
@@ -561,6 +561,16 @@ def test_the_per_user_tables_recomputed_only_the_users_the_log_models_wrote(
         assert 0 < users < all_users, (name, users, all_users)
 
 
+def first_log_id_added(info: ConnectionInfo) -> int:
+    """The lowest log id the last run of staging's log added (its record of the run)."""
+    ((first_added,),) = query(
+        info,
+        "select first_key_written from intermediate.incremental_rows_written "
+        "where model_name = 'stg_moodle__log_events' and user_id is null",
+    )
+    return first_added
+
+
 def test_the_nightly_tests_read_the_rows_the_run_wrote(builds: Builds) -> None:
     """An incremental model's data tests read its recomputed users' rows, staging's log's
     the rows it added; whole-log tests are left to the full check (selectors.yml)."""
@@ -569,21 +579,12 @@ def test_the_nightly_tests_read_the_rows_the_run_wrote(builds: Builds) -> None:
     assert "incremental_rows_written" in not_null
     assert "not_null_fact_session_session_id " in builds.incremental_output
     assert "assert_every_known_user_event_in_exactly_one_session" not in builds.incremental_output
-    connection = builds.incremental.connect(autocommit=True)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select first_key_written from intermediate.incremental_rows_written "
-                "where model_name = 'stg_moodle__log_events' and user_id is null"
-            )
-            (first_added,) = cursor.fetchone()
-            cursor.execute(
-                "select count(*) from staging.stg_moodle__log_events where event_id >= %s",
-                (first_added,),
-            )
-            (rows_added,) = cursor.fetchone()
-    finally:
-        connection.close()
+    first_added = first_log_id_added(builds.incremental)
+    ((rows_added,),) = query(
+        builds.incremental,
+        "select count(*) from staging.stg_moodle__log_events where event_id >= %s",
+        (first_added,),
+    )
     assert rows_added == builds.appended.log_rows_added()
     unique = next(compiled.rglob("unique_stg_moodle__log_events_event_id.sql")).read_text()
     assert f"tested_rows.event_id >= {first_added}" in unique
@@ -597,29 +598,20 @@ def test_the_log_models_tests_read_the_tails_the_run_replaced(builds: Builds) ->
     test_sql = next(compiled.rglob("not_null_int_log_events_sessionised_event_id.sql")).read_text()
     start = test_sql.index("(select * from")
     tested_rows = test_sql[start : test_sql.index(") dbt_subquery", start) + 1]
-    connection = builds.incremental.connect(autocommit=True)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select first_key_written from intermediate.incremental_rows_written "
-                "where model_name = 'stg_moodle__log_events' and user_id is null"
-            )
-            (first_added,) = cursor.fetchone()
-            cursor.execute(
-                f"select count(*), count(*) filter (where event_id >= %s) from {tested_rows} as t",
-                (first_added,),
-            )
-            tested, new_tested = cursor.fetchone()
-            cursor.execute(
-                "select count(*) filter (where event_id >= %s), count(*) filter (where user_id "
-                "in (select user_id from intermediate.incremental_rows_written "
-                "where model_name = 'int_log_events_sessionised')) "
-                "from intermediate.int_log_events_sessionised",
-                (first_added,),
-            )
-            new_rows, written_users_rows = cursor.fetchone()
-    finally:
-        connection.close()
+    first_added = first_log_id_added(builds.incremental)
+    ((tested, new_tested),) = query(
+        builds.incremental,
+        f"select count(*), count(*) filter (where event_id >= %s) from {tested_rows} as t",
+        (first_added,),
+    )
+    ((new_rows, written_users_rows),) = query(
+        builds.incremental,
+        "select count(*) filter (where event_id >= %s), count(*) filter (where user_id "
+        "in (select user_id from intermediate.incremental_rows_written "
+        "where model_name = 'int_log_events_sessionised')) "
+        "from intermediate.int_log_events_sessionised",
+        (first_added,),
+    )
     assert new_rows > 0 and new_tested == new_rows
     assert new_rows <= tested < written_users_rows
 
@@ -672,20 +664,15 @@ def test_staging_brought_its_earlier_rows_up_to_date(builds: Builds) -> None:
     """Rows staged by the first build changed flags on the incremental run: the late user's
     rows became usable, the deleted course's rows say so, and the replayed copies were found
     (the same counts as the full rebuild's, by the test above)."""
-    connection = builds.incremental.connect(autocommit=True)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select count(*) filter (where user_id = %s and has_unknown_user), "
-                "count(*) filter (where user_id = %s and is_usable_for_metrics), "
-                "count(*) filter (where is_course_deleted_since), "
-                "count(*) filter (where is_duplicate_event) "
-                "from staging.stg_moodle__log_events",
-                (LATE_USER_ID, LATE_USER_ID),
-            )
-            late_unknown, late_usable, course_deleted, duplicates = cursor.fetchone()
-    finally:
-        connection.close()
+    ((late_unknown, late_usable, course_deleted, duplicates),) = query(
+        builds.incremental,
+        "select count(*) filter (where user_id = %s and has_unknown_user), "
+        "count(*) filter (where user_id = %s and is_usable_for_metrics), "
+        "count(*) filter (where is_course_deleted_since), "
+        "count(*) filter (where is_duplicate_event) "
+        "from staging.stg_moodle__log_events",
+        (LATE_USER_ID, LATE_USER_ID),
+    )
     assert late_unknown == 0
     assert late_usable > 10
     assert course_deleted >= builds.appended.deleted_course_rows

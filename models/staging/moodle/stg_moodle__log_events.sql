@@ -24,15 +24,14 @@
     '{{ refresh_log_reference_flags() }}',
     '{{ refresh_table_statistics() }}',
 ]) }}
-{%- set low_watermark = log_model_low_watermark(
-    ref('archive_moodle__logstore_standard_log'), log_key_column='id') -%}
+{%- set archive = ref('archive_moodle__logstore_standard_log') %}
+{%- set low_watermark = log_model_low_watermark(archive, log_key_column='id') -%}
 {#- Ids per block in the search for copies (copies_found): a block's rows are read once per
     copy whose original or copy lies in it, whole blocks once per copy far from its original. #}
 {%- set id_block_size = 1024 %}
 {%- set reference_flags = log_reference_flags(
     'renamed', 'users', 'courses', 'contexts', 'course_modules',
 ) %}
-{%- set archive = ref('archive_moodle__logstore_standard_log') %}
 {#- The rows that may be copies, and the rows their originals may be: the whole archive on a
     full build; on an incremental run the new rows, and the rows of the same user and second
     (a copy repeats its original's time), found through this table's (user, time, id) index. #}
@@ -65,7 +64,7 @@ with
 -- be materialised whole by PostgreSQL, without the archive's indexes.
 archived_log as (
     select archived_rows.*
-    from {{ ref('archive_moodle__logstore_standard_log') }} as archived_rows
+    from {{ archive }} as archived_rows
     {%- if is_incremental() %}
         -- The rows this table lacks (log_model_new_rows_sql's rule): above the low watermark,
         -- not staged yet.
