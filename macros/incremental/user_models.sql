@@ -10,15 +10,20 @@
 {#-
     The config of a model built per user from incremental models:
     `{{ config(**user_model_config(['int_log_events_active_sessionised'])) }}`.
-    users_written_by: the incremental models whose last run's users this model recomputes.
+    users_written_by: the incremental models whose last run's users this model recomputes;
+    sorts_log: a full build groups every log row, so it gets model_work_mem().
 -#}
-{% macro user_model_config(users_written_by) -%}
+{% macro user_model_config(users_written_by, sorts_log=false) -%}
+    {%- set pre_hooks = ['{{ log_model_run_settings() }}', '{{ record_build_kind() }}'] -%}
+    {%- if sorts_log -%}
+        {%- do pre_hooks.append('{{ model_work_mem() }}') -%}
+    {%- endif -%}
     {{ return({
         'materialized': log_model_materialization(),
         'incremental_strategy': 'replace_user_tails',
         'users_written_by': users_written_by,
         'indexes': [{'columns': ['user_id']}] if target.type == 'postgres' else [],
-        'pre_hook': ['{{ log_model_run_settings() }}', '{{ record_build_kind() }}'],
+        'pre_hook': pre_hooks,
         'post_hook': ['{{ record_log_model_settings() }}'],
     }) }}
 {%- endmacro %}

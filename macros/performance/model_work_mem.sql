@@ -1,6 +1,7 @@
 {#
     Pre-hook of the models that sort or hash the whole log (sessionisation windows, the joins
-    of fact_activity, the copy search of stg_moodle__log_events): gives the model's own
+    of fact_activity, the copy search of stg_moodle__log_events) or every learner week (the
+    progress models), and of every data test (postgres__get_test_sql): gives the model's own
     transaction the memory of var model_work_mem for its sorts and hashes (work_mem) and for
     building its indexes in the same transaction (maintenance_work_mem), so that they stay in
     memory instead of spilling to temporary files at the server's defaults (4MB and 64MB).

@@ -3,7 +3,7 @@
     Incremental on PostgreSQL: the sessions of the users whose actions the last run of
     int_log_events_active_sessionised replaced (docs/incremental.md).
 -#}
-{{ config(**user_model_config(['int_log_events_active_sessionised'])) }}
+{{ config(**user_model_config(['int_log_events_active_sessionised'], sorts_log=true)) }}
 {%- set cap_seconds = session_cap_seconds() -%}
 
 with

@@ -55,20 +55,30 @@ enrolments_started as (
         user_enrolments.user_id
 ),
 
+log_courses_summarised as (
+    -- One pass over the log for both figures below (site-level events under course_id null):
+    -- a CTE of the log read twice would be copied whole by PostgreSQL first.
+    select
+        course_id,
+        max(event_at) as last_event_at,
+        max({{ to_local_date('event_at') }}) as last_event_date
+    from log_events
+    where {{ usable_for_metrics() }}
+    group by course_id
+),
+
 course_last_events as (
     select
         course_id,
-        max(event_at) as last_event_at
-    from log_events
-    where course_id is not null and {{ usable_for_metrics() }}
-    group by course_id
+        last_event_at
+    from log_courses_summarised
+    where course_id is not null
 ),
 
 log_bounds as (
     -- The data's "today": nothing after the log's last event has happened yet.
-    select max({{ to_local_date('event_at') }}) as data_as_of_date
-    from log_events
-    where {{ usable_for_metrics() }}
+    select max(last_event_date) as data_as_of_date
+    from log_courses_summarised
 ),
 
 spans_dated as (

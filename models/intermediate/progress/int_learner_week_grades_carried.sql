@@ -6,6 +6,8 @@
     until it changes. Course and category totals are left out: they are Moodle's own
     aggregation of the same items.
 #}
+{#- Groups or joins every learner event or week: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 
 with
 

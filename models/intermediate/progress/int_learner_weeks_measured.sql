@@ -4,6 +4,8 @@
     days, completions, submissions, forum posts, missed deadlines and the grade to date.
     fact_learner_week adds the running totals.
 #}
+{#- Groups or joins every learner event or week: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 
 with
 
@@ -12,7 +14,22 @@ weeks as (
 ),
 
 learner_events as (
-    select * from {{ ref('int_learner_events_classified') }}
+    -- The columns the counts read: read three times, this CTE is materialised by PostgreSQL,
+    -- and a copy of every column would spill to temporary files.
+    select
+        user_id,
+        course_id,
+        week_index,
+        session_id,
+        active_session_id,
+        is_learner_action,
+        is_write_action,
+        is_read_action,
+        is_submission,
+        engagement_kind,
+        cognitive_depth_level,
+        event_date
+    from {{ ref('int_learner_events_classified') }}
 ),
 
 sessionised_events as (

@@ -6,6 +6,8 @@
     (Moodle core's target, int_learner_courses_dropout_labelled). Every indicator is known
     at the end of its week: nothing later in the course leaks in.
 #}
+{#- Groups or joins every learner event or week: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 {%- set features = dropout_model_features() -%}
 
 with

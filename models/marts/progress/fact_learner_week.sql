@@ -4,6 +4,8 @@
     measure has a running total (cumulative_*) so a line chart of progress needs no table
     calculation.
 #}
+{#- Groups or joins every learner event or week: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 {%- set running_totals = [
     'login_count', 'activity_count', 'learner_action_count', 'session_count',
     'dedication_seconds', 'active_session_count', 'active_seconds', 'active_day_count', 'modules_completed_count', 'submission_count',

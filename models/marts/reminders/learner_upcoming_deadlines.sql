@@ -12,6 +12,8 @@
     of its expected completion date. Handed in means a submission with status submitted or a
     finished quiz attempt (or a submission event in the log).
 #}
+{#- Groups or joins every learner event or week: in memory rather than in temporary files. -#}
+{{ config(pre_hook="{{ model_work_mem() }}") }}
 
 with
 

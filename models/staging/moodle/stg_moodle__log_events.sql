@@ -32,9 +32,11 @@
 {%- set reference_flags = log_reference_flags(
     'renamed', 'users', 'courses', 'contexts', 'course_modules',
 ) %}
-{#- The rows that may be copies, and the rows their originals may be: the whole archive on a
-    full build; on an incremental run the new rows, and the rows of the same user and second
-    (a copy repeats its original's time), found through this table's (user, time, id) index. #}
+{#- The rows that may be copies, and the rows their originals may be. On a full build, the
+    rows of the user-seconds where some row's fingerprint repeats (rows_repeated): identical
+    rows share one, so the rule compares a few rows instead of joining the archive with
+    itself. On an incremental run the new rows, and the rows of the same user and second (a
+    copy repeats its original's time), found through this table's (user, time, id) index. #}
 {%- if is_incremental() %}
     {%- set copy_rows = 'archived_log' %}
     {%- set earlier_rows -%}
@@ -55,8 +57,8 @@
         )
     {%- endset %}
 {%- else %}
-    {%- set copy_rows = archive %}
-    {%- set earlier_rows = archive %}
+    {%- set copy_rows = 'rows_repeated' %}
+    {%- set earlier_rows = 'rows_repeated' %}
 {%- endif %}
 with
 
@@ -169,38 +171,48 @@ renamed as (
 
 ),
 
+{% if not is_incremental() -%}
+    fingerprints_repeated as (
+        -- One narrow pass over the archive: the user-seconds where a fingerprint repeats.
+        select
+            userid,
+            timecreated
+        from {{ archive }} as archived_rows
+        group by
+            userid,
+            timecreated,
+            {{ log_row_fingerprint('archived_rows') }}
+        having count(*) > 1
+    ),
+
+    rows_repeated as (
+        -- Every row of those user-seconds: the copies and their originals are among them.
+        select archived_rows.*
+        from {{ archive }} as archived_rows
+        inner join (
+            select distinct
+                userid,
+                timecreated
+            from fingerprints_repeated
+        ) as repeated_seconds
+            on
+                archived_rows.userid = repeated_seconds.userid
+                and archived_rows.timecreated = repeated_seconds.timecreated
+    ),
+
+{% endif -%}
+
 originals_found as (
     -- For each row that repeats an earlier one (every column but the id the same), the
-    -- earliest such row: the original it may be a copy of. A hash join on the columns Moodle
-    -- never leaves null; the nullable ones are compared null-safely on the matches.
+    -- earliest such row: the original it may be a copy of (log_copy_rule: the nullable
+    -- columns compared null-safely, `other` and `ip` through their fingerprint).
     select
         copies.id as event_id,
         copies.timecreated as event_epoch,
         min(earlier.id) as original_event_id
     from {{ copy_rows }} as copies
     inner join {{ earlier_rows }} as earlier
-        on
-            copies.userid = earlier.userid
-            and copies.contextlevel = earlier.contextlevel
-            and copies.contextinstanceid = earlier.contextinstanceid
-            and copies.crud = earlier.crud
-            and copies.edulevel = earlier.edulevel
-            and copies.timecreated = earlier.timecreated
-            and copies.eventname = earlier.eventname
-            and copies.component = earlier.component
-            and copies.action = earlier.action
-            and copies.target = earlier.target
-            and copies.contextid = earlier.contextid
-            and copies.anonymous = earlier.anonymous
-            and copies.id > earlier.id
-            and {{ is_not_distinct_from('copies.objecttable', 'earlier.objecttable') }}
-            and {{ is_not_distinct_from('copies.objectid', 'earlier.objectid') }}
-            and {{ is_not_distinct_from('copies.courseid', 'earlier.courseid') }}
-            and {{ is_not_distinct_from('copies.relateduserid', 'earlier.relateduserid') }}
-            and {{ is_not_distinct_from('copies.realuserid', 'earlier.realuserid') }}
-            and {{ is_not_distinct_from('copies.origin', 'earlier.origin') }}
-            -- `other` and `ip`, compared through their fingerprint (never archived).
-            and copies.personal_columns_fingerprint = earlier.personal_columns_fingerprint
+        on {{ log_copy_rule('copies', 'earlier') }}
     group by copies.id, copies.timecreated
 ),
 

@@ -38,6 +38,9 @@ class CopyCase:
     later_by: int
     is_copy: bool
     later_time_plausible: bool = True
+    # The objecttable of the original and of the copy, where a case sets them (a nullable
+    # column: null must equal null, and differ from an empty string).
+    object_tables: tuple[str | None, str | None] | None = None
 
 
 CASES = (
@@ -49,6 +52,8 @@ CASES = (
     CopyCase("later row in a whole block between", 3000, 7000, 5000, HOUR, True),
     CopyCase("later row between, at an implausible time", 7100, 11000, 9000, 0, False, False),
     CopyCase("later row after the copy, not between", 11100, 11102, 11103, HOUR, False),
+    CopyCase("nullable column null in both", 12000, 12002, 12001, HOUR, True, True, (None, None)),
+    CopyCase("null against an empty string", 12100, 12102, 12101, HOUR, False, True, (None, "")),
 )
 
 # Every column of the log but the id: what a copy repeats.
@@ -82,8 +87,11 @@ def add_copy_cases(info: ConnectionInfo) -> dict[int, CopyCase]:
                 # Each case at a time of its own, a day after the log: no row matches another
                 # case's, nor any generated row.
                 epoch = last_time + 86_400 + 60 * number
-                rows.append({**template, "id": first + case.original, "timecreated": epoch})
-                rows.append({**template, "id": first + case.copy, "timecreated": epoch})
+                original = {**template, "id": first + case.original, "timecreated": epoch}
+                copy = {**template, "id": first + case.copy, "timecreated": epoch}
+                if case.object_tables is not None:
+                    original["objecttable"], copy["objecttable"] = case.object_tables
+                rows.extend((original, copy))
                 later = epoch + case.later_by if case.later_time_plausible else IMPLAUSIBLE_EPOCH
                 # Another object: the later row is not a copy of anything itself.
                 rows.append(
